@@ -1,0 +1,1 @@
+"""PyAudio microphone and speaker, audio files, resampling: implementations of the core's audio protocols."""

@@ -1,0 +1,87 @@
+"""What the turn controller tells its observers (the GUI bridge, the CLI), and a tiny signal.
+
+Observers render; they never drive the pipeline through these. Events are delivered on the event
+loop's thread, synchronously, in the order they happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Generic, TypeVar
+
+from assistant.core.timeline import TurnTimeline
+
+
+class TurnState(Enum):
+    LOADING = "Getting ready"
+    READY = "Ready"
+    LISTENING = "Listening"
+    TRANSCRIBING = "Transcribing"
+    THINKING = "Thinking"
+    SPEAKING = "Speaking"
+    ERROR = "Error"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    state: TurnState
+    detail: str = ""  # e.g. the error message, or "Loading the speech model…"
+
+
+@dataclass(frozen=True, slots=True)
+class InputLevel:
+    level: float  # 0..1, while listening
+
+
+@dataclass(frozen=True, slots=True)
+class UserSaid:
+    text: str  # the transcript, or the typed message
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDelta:
+    text: str  # more of the reply as written (shown on screen as is)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceStarted:
+    index: int
+    text: str  # the piece as written, so the GUI can highlight it
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    message: str  # a hint or error a user should read ("I didn't catch that.")
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished:
+    timeline: TurnTimeline
+    user_text: str
+    reply_text: str  # what was spoken (all of it, or up to the barge-in)
+    interrupted: bool
+
+
+Event = StateChanged | InputLevel | UserSaid | ReplyDelta | SentenceStarted | Notice | TurnFinished
+
+T = TypeVar("T")
+
+
+class Signal(Generic[T]):
+    """Call every connected function with each emitted value (no Qt needed)."""
+
+    def __init__(self) -> None:
+        self._slots: list[Callable[[T], None]] = []
+
+    def connect(self, slot: Callable[[T], None]) -> None:
+        self._slots.append(slot)
+
+    def disconnect(self, slot: Callable[[T], None]) -> None:
+        self._slots.remove(slot)
+
+    def emit(self, value: T) -> None:
+        for slot in list(self._slots):
+            slot(value)

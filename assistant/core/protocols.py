@@ -1,0 +1,172 @@
+"""The small interfaces between the turn and the outside world, and the data they exchange.
+
+Audio everywhere is signed 16-bit little-endian mono PCM (`bytes`), tagged with its sample rate.
+Adapters in `assistant.audio` and `assistant.providers` implement these; the core never learns
+which library stands behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal, Protocol
+
+BYTES_PER_SAMPLE = 2  # int16
+TRANSCRIBE_RATE = 16_000  # what Whisper wants, and what microphones deliver after resampling
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """A piece of signed 16-bit mono PCM."""
+
+    pcm: bytes
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.pcm) / BYTES_PER_SAMPLE / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What the microphone heard between press and release, as 16 kHz mono int16 PCM."""
+
+    pcm: bytes
+    sample_rate: int = TRANSCRIBE_RATE
+    overflows: int = 0  # input blocks PortAudio reported as lost
+
+    @property
+    def duration(self) -> float:
+        return len(self.pcm) / BYTES_PER_SAMPLE / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What was said. Empty text means no speech was found."""
+
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class AudioInput(Protocol):
+    """A microphone. `start` begins capturing; `stop` ends it and returns what was heard."""
+
+    async def start(self, on_level: Callable[[float], None] | None = None) -> None:
+        """Open the device and capture; `on_level` gets the input level (0..1) about 20 times a
+        second, on the event loop. Raises DeviceError if there is no usable device."""
+        ...
+
+    async def stop(self) -> Recording:
+        """Stop capturing and return the recording. Raises DeviceError if the device was lost."""
+        ...
+
+
+class PlaybackEventKind(Enum):
+    STARTED = "started"  # the first sample of a tag was handed to the sound card
+    FINISHED = "finished"  # the last sample of a tag was handed to the sound card
+    UNDERRUN = "underrun"  # the device ran dry while more audio was expected
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackEvent:
+    kind: PlaybackEventKind
+    tag: int
+    time: float  # time.monotonic()
+
+
+PlaybackListener = Callable[[PlaybackEvent], None]
+
+
+class PlaybackStream(Protocol):
+    """One open output stream for a whole reply; audio written to it plays without gaps."""
+
+    sample_rate: int
+
+    async def write(self, pcm: bytes, tag: int) -> None:
+        """Queue PCM (at `sample_rate`) for playback, labelled `tag` (the sentence's index).
+        Waits while the stream's buffer is full; never blocks the event loop."""
+        ...
+
+    def end_tag(self, tag: int) -> None:
+        """No more audio will be written for `tag`: report FINISHED once its last sample plays."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until everything written has been handed to the sound card."""
+        ...
+
+    def abort(self) -> None:
+        """Barge-in: go silent within one audio block and drop whatever is still queued."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class AudioOutput(Protocol):
+    """A speaker. `open` starts one stream; events arrive on the event loop."""
+
+    async def open(self, sample_rate: int, listener: PlaybackListener) -> PlaybackStream: ...
+
+
+class Transcriber(Protocol):
+    async def load(self) -> None:
+        """Load and warm up the model (idempotent). Raises ModelError."""
+        ...
+
+    async def transcribe(self, recording: Recording) -> Transcript:
+        """Transcribe without blocking the event loop; empty text if nothing was said."""
+        ...
+
+
+class ChatModel(Protocol):
+    def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        """The reply to `messages`, as text deltas while the model writes it."""
+        ...
+
+
+class Synthesizer(Protocol):
+    """Text in, audio out as it is made."""
+
+    sample_rate: int  # of the chunks `synthesize` yields
+    max_text_bytes: int  # the longest text (UTF-8 bytes) one call accepts
+
+    def synthesize(self, text: str) -> AsyncIterator[AudioChunk]: ...
+
+    async def warm_up(self) -> None:
+        """Pay the connection's handshake now (on press), so the first sentence does not.
+        Never raises: a failed warm-up just means the first request pays instead."""
+        ...
+
+
+class ConnectionCounter(Protocol):
+    """How many new network connections the app has opened so far."""
+
+    @property
+    def opened(self) -> int: ...
+
+
+__all__ = [
+    "BYTES_PER_SAMPLE",
+    "TRANSCRIBE_RATE",
+    "AudioChunk",
+    "AudioInput",
+    "AudioOutput",
+    "ChatModel",
+    "ConnectionCounter",
+    "Message",
+    "PlaybackEvent",
+    "PlaybackEventKind",
+    "PlaybackListener",
+    "PlaybackStream",
+    "Recording",
+    "Synthesizer",
+    "Transcriber",
+    "Transcript",
+]

@@ -1,0 +1,1 @@
+"""Chat models (core.protocols.ChatModel)."""

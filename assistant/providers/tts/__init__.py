@@ -1,0 +1,1 @@
+"""Speech synthesizers (core.protocols.Synthesizer)."""

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what `make run` / `make test` need on a Debian/Ubuntu machine, and nothing twice:
+# the Debian packages (with apt when root, otherwise the exact command to run), a .venv, and the
+# project in editable mode with its dev extras. Quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.installed
+
+# PortAudio headers (PyAudio builds against them), a virtual sound card, a virtual screen and what
+# Qt's xcb plugin loads, a speech synthesizer and sox for test clips, ImageMagick for screenshots.
+DEBS=(
+  build-essential portaudio19-dev
+  pulseaudio pulseaudio-utils libasound2-plugins
+  xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-xkb1
+  libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-shape0 libegl1 libgl1 libfontconfig1
+  libdbus-1-3
+  espeak-ng sox imagemagick
+)
+if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  DEBS+=(python3-venv python3-dev)
+fi
+
+missing=()
+for pkg in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: these Debian packages are missing. Install them, then run make again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: Python 3.11 or newer is needed; $PY is $("$PY" --version 2>&1)." >&2
+  exit 1
+fi
+
+[ -x $VENV/bin/python ] || "$PY" -m venv $VENV
+if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ]; then
+  echo "setup: installing the project into $VENV"
+  $VENV/bin/python -m pip install -q --upgrade pip
+  $VENV/bin/python -m pip install -q -e '.[dev]'
+  touch $STAMP
+fi
