@@ -1,0 +1,94 @@
+"""The one app-wide `httpx.AsyncClient`: pooled keep-alive connections, HTTP/2, strict TLS, and a
+count of the TCP connections it opens (the turn timeline reports it).
+
+`app.py` makes it once and hands it to every provider; providers never make their own.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from typing import Any
+
+import certifi
+import httpx
+
+from assistant import __version__
+from assistant.config import NetworkSettings
+from assistant.core.endpoints import check_endpoint
+from assistant.core.errors import ConfigError
+
+
+class ConnectionStats:
+    """Counts new TCP connections, from httpcore's trace events (a `ConnectionCounter`)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            self.opened += 1
+
+
+class _CountingTransport(httpx.AsyncBaseTransport):
+    """Adds the trace hook to every request, so each new connection is counted."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, stats: ConnectionStats) -> None:
+        self._inner = inner
+        self._stats = stats
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions = {**request.extensions, "trace": self._stats.trace}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """Verification always on: the public CAs, plus SSL_CERT_FILE and the configured `ca_file`."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    for extra in (os.environ.get("SSL_CERT_FILE"), ca_file):
+        if not extra:
+            continue
+        try:
+            context.load_verify_locations(cafile=extra)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"The CA file '{extra}' could not be read as PEM certificates ({exc}). "
+                "Fix [network] ca_file in the configuration, or unset SSL_CERT_FILE."
+            ) from None
+    return context
+
+
+async def _refuse_forbidden_endpoints(request: httpx.Request) -> None:
+    # A second line of defence: providers check their endpoint when configured.
+    check_endpoint(str(request.url.copy_with(query=None, fragment=None)), "request URL")
+
+
+def make_http_client(network: NetworkSettings) -> tuple[httpx.AsyncClient, ConnectionStats]:
+    """The app-wide client and its connection counter. Close it with `await client.aclose()`."""
+    stats = ConnectionStats()
+    transport = httpx.AsyncHTTPTransport(
+        verify=ssl_context(network.ca_file),
+        http2=True,
+        limits=httpx.Limits(
+            max_connections=network.max_connections,
+            max_keepalive_connections=network.max_connections,
+            keepalive_expiry=network.keepalive_seconds,
+        ),
+        trust_env=True,
+    )
+    client = httpx.AsyncClient(
+        transport=_CountingTransport(transport, stats),
+        timeout=httpx.Timeout(
+            connect=network.connect_timeout,
+            read=network.read_timeout,
+            write=network.connect_timeout,
+            pool=network.connect_timeout,
+        ),
+        follow_redirects=False,
+        headers={"User-Agent": f"voice-assistant/{__version__}"},
+        event_hooks={"request": [_refuse_forbidden_endpoints]},
+    )
+    return client, stats

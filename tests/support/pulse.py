@@ -1,0 +1,1 @@
+"""The virtual sound card for tests (PulseAudio null sink); being written."""
