@@ -8,11 +8,18 @@ IDN domains) are refused outright.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from assistant.core.errors import EndpointError
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain"}
+
+# Letters, digits, '-' and '_' in dot-separated labels: anything else ('\\', ';', '%', spaces)
+# would let the host we check differ from the host the HTTP library connects to.
+_HOST_NAME = re.compile(
+    r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?"
+)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -28,17 +35,26 @@ def is_loopback_host(host: str) -> bool:
 def check_endpoint(url: str, what: str = "endpoint") -> str:
     """Return `url` without a trailing slash if the policy allows it; raise EndpointError if not.
 
-    `what` names the setting in the message ("The chat endpoint ..."), so the user knows where to look.
+    `what` names the setting in the message ("The chat endpoint ..."), so users know where
+    to look. Messages show the URL without any user name, query or fragment, which may hold a key.
     """
+    url = url.strip()
+    shown = _without_secrets(url)
+    if any(char.isspace() or not char.isprintable() for char in url):
+        # urlsplit silently deletes tabs and newlines, so what it checks is not what is sent.
+        raise EndpointError(
+            f"The {what} contains spaces or control characters (a line break, a tab...). "
+            "Type the URL again on one line."
+        )
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port  # raises ValueError for a malformed port
     except ValueError as exc:
-        raise EndpointError(f"The {what} '{url}' is not a valid URL ({exc}).") from None
+        raise EndpointError(f"The {what} '{shown}' is not a valid URL ({exc}).") from None
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
         raise EndpointError(
-            f"The {what} '{url}' is not a web address. Use a URL such as https://api.example.com/v1."
+            f"The {what} '{shown}' is not a web address. Use a URL such as https://api.example.com/v1."
         )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise EndpointError(
@@ -50,13 +66,37 @@ def check_endpoint(url: str, what: str = "endpoint") -> str:
             f"The {what} host '{host}' contains non-ASCII characters, which can imitate another "
             "site's name. Type the host name in plain ASCII."
         )
+    if not _is_ip_address(host) and not _HOST_NAME.fullmatch(host):
+        raise EndpointError(
+            f"The {what} host '{host}' is not a valid host name (only letters, digits, '-' and "
+            "'.' are allowed). Check the URL."
+        )
+    if port == 0:
+        raise EndpointError(f"The {what} '{shown}' has port 0. Use the service's real port.")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise EndpointError(
-            f"The {what} '{url}' uses plain http to another machine, which would send your key "
+            f"The {what} '{shown}' uses plain http to another machine, which would send your key "
             "unencrypted. Use https (plain http is only allowed for this computer, e.g. a local "
             "Ollama)."
         )
     if parts.query or parts.fragment:
-        raise EndpointError(f"The {what} '{url}' must not contain '?' or '#' parts.")
-    del port
-    return url.strip().rstrip("/")
+        raise EndpointError(f"The {what} '{shown}' must not contain '?' or '#' parts.")
+    return url.rstrip("/")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _without_secrets(url: str) -> str:
+    """The URL cut before any '?' or '#', with a 'user:password@' part left out."""
+    url = re.split(r"[?#]", url, maxsplit=1)[0]
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
