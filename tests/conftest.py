@@ -5,15 +5,16 @@ Widgets render offscreen unless a test starts a real X screen (tests/support/xvf
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
 
 # The virtual sound card fixtures live beside the other rigs.
 pytest_plugins = ["tests.support.pulse"]
@@ -22,6 +23,18 @@ pytest_plugins = ["tests.support.pulse"]
 def _qt_app() -> QApplication:
     app = QApplication.instance()
     return app if isinstance(app, QApplication) else QApplication([])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    # A finished test's qasync loop still owns Qt timers. Left to the garbage collector, it may be
+    # freed on a worker thread (Whisper's, a loopback server's), where Qt cannot remove timers,
+    # and the next timer crashes the process. Collect here, on the main thread, before and after.
+    gc.collect()
+    try:
+        return (yield)
+    finally:
+        gc.collect()
 
 
 def pytest_asyncio_loop_factories(
@@ -40,7 +53,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture
 def loopback(tls: Any) -> Any:
-    """Start HTTPS servers on 127.0.0.1: `server = loopback(handler, http2=True)`; all stop after the test."""
+    """Start HTTPS servers on 127.0.0.1: `server = loopback(handler)`; all stop after the test."""
     from contextlib import ExitStack
 
     from tests.support.loopback import Handler, LoopbackServer
