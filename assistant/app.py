@@ -122,9 +122,9 @@ def build_services(
 
 def run_gui(settings: Settings, secrets: Secrets) -> int:
     """One loop for Qt and asyncio (qasync): the window shows first, the model loads behind it."""
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from assistant.ui.event_loop import AppEventLoop
     from assistant.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -143,7 +143,7 @@ def run_gui(settings: Settings, secrets: Secrets) -> int:
         finally:
             await services.aclose()
 
-    asyncio.run(main(), loop_factory=lambda: qasync.QEventLoop(app))
+    asyncio.run(main(), loop_factory=lambda: AppEventLoop(app))
     return 0
 
 

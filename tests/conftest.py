@@ -13,8 +13,9 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
+
+from assistant.ui.event_loop import AppEventLoop
 
 # The virtual sound card fixtures live beside the other rigs.
 pytest_plugins = ["tests.support.pulse"]
@@ -37,10 +38,21 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         gc.collect()
 
 
+# Every test's loop is kept until the session ends: a closed qasync loop still has Qt timers
+# registered, and Qt crashes if the loop object is freed while a later test's loop runs.
+_FINISHED_LOOPS: list[AppEventLoop] = []
+
+
+def _new_loop() -> AppEventLoop:
+    loop = AppEventLoop(_qt_app())
+    _FINISHED_LOOPS.append(loop)
+    return loop
+
+
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], Any]]:
-    return {"qasync": lambda: qasync.QEventLoop(_qt_app())}
+    return {"qasync": _new_loop}
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +76,14 @@ def loopback(tls: Any) -> Any:
             return stack.enter_context(LoopbackServer(handler, tls, http2=http2))
 
         yield start
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Free the kept loops while Qt and Python are both fully alive, not during interpreter
+    # shutdown, when their destruction order is undefined.
+    while _FINISHED_LOOPS:
+        loop = _FINISHED_LOOPS.pop()
+        if not loop.is_closed():
+            loop.close()
+        del loop
+    gc.collect()
