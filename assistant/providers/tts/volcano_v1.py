@@ -1,0 +1,211 @@
+"""Speech from Volcano Engine (ByteDance openspeech) HTTP TTS v1: one JSON request per piece of
+text, answered with base64 PCM; long text is sent as several requests, played in order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from functools import partial
+from typing import Any
+
+import httpx
+
+from assistant.config import VolcanoTtsSettings
+from assistant.core.endpoints import check_endpoint
+from assistant.core.errors import (
+    AssistantError,
+    AuthError,
+    ConfigError,
+    RateLimitError,
+    ServiceError,
+)
+from assistant.core.protocols import AudioChunk
+from assistant.providers.tts._retry import (
+    MAX_SENTENCE_SECONDS,
+    TRANSPORT_ERRORS,
+    Transient,
+    WholeSamples,
+    read_limited,
+    retry_after_seconds,
+    split_text,
+    status_error,
+    transport_error,
+    vendor_message,
+    with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Volcano TTS service"
+RATES = (8_000, 16_000, 24_000)
+# Any stable string: Volcano asks for one, and it should not identify the person.
+USER_ID = "voice-assistant"
+SUCCESS = 3000
+NOTHING_TO_SAY = 3011  # empty or punctuation-only text
+
+
+class VolcanoTts:
+    """A `Synthesizer` for Volcano's `POST /api/v1/tts` with `encoding: pcm`."""
+
+    max_text_bytes = 1024  # the service's limit per request, in UTF-8 bytes
+
+    def __init__(
+        self, client: httpx.AsyncClient, settings: VolcanoTtsSettings, token: str | None
+    ) -> None:
+        self._url = check_endpoint(settings.endpoint, "Volcano TTS endpoint")
+        if settings.sample_rate not in RATES:
+            raise ConfigError(
+                f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose 8000, "
+                "16000 or 24000 in Settings > Voice."
+            )
+        if not settings.appid:
+            raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
+        if not token:
+            raise ConfigError("No Volcano TTS token is set. Enter it in Settings > API keys.")
+        self.sample_rate = settings.sample_rate
+        self._client = client
+        self._settings = settings
+        self._token = token
+        url = httpx.URL(self._url)
+        self._host = url.host
+        # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
+        self._origin = str(url.copy_with(path="/", query=None, fragment=None))
+        # The base64 reply of the longest sentence allowed, plus room for the JSON around it.
+        self._reply_limit = MAX_SENTENCE_SECONDS * self.sample_rate * 2 * 4 // 3 + 64 * 1024
+
+    async def warm_up(self) -> None:
+        try:
+            response = await self._client.head(self._origin)
+        except (*TRANSPORT_ERRORS, AssistantError) as exc:
+            log.debug("Warming up the connection to %s failed: %r", self._host, exc)
+            return
+        log.debug("Warmed up the connection to %s (HTTP %d)", self._host, response.status_code)
+
+    async def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        for piece in split_text(text, self.max_text_bytes):
+            attempt = partial(self._attempt, piece)
+            async with aclosing(with_retries(attempt, "Volcano TTS")) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+
+    async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        request_id = str(uuid.uuid4())  # a reused one is refused (code 3006), so one per try
+        headers = {"Authorization": f"Bearer;{self._token}"}
+        try:
+            async with self._client.stream(
+                "POST", self._url, json=self._body(text, request_id), headers=headers
+            ) as response:
+                log.info(
+                    "Volcano TTS request %s: HTTP %d, X-Tt-Logid %s",
+                    request_id,
+                    response.status_code,
+                    response.headers.get("x-tt-logid", "-"),
+                )
+                body, too_long = await read_limited(response, self._reply_limit)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, SERVICE, self._url) from exc
+        if too_long:
+            raise ServiceError(
+                f"The {SERVICE} sent a reply too large to be one sentence's audio. Try again."
+            )
+        pcm = self._audio_of(response, body)
+        if pcm:
+            yield AudioChunk(pcm, self.sample_rate)
+
+    def _body(self, text: str, request_id: str) -> dict[str, Any]:
+        settings = self._settings
+        return {
+            "app": {"appid": settings.appid, "token": self._token, "cluster": settings.cluster},
+            "user": {"uid": USER_ID},
+            "audio": {
+                "voice_type": settings.voice_type,
+                "encoding": "pcm",
+                "rate": settings.sample_rate,
+                "speed_ratio": settings.speed_ratio,
+            },
+            "request": {"reqid": request_id, "text": text, "operation": "query"},
+        }
+
+    def _audio_of(self, response: httpx.Response, body: bytes) -> bytes:
+        """The PCM in a reply, or the error it carries (by its code, else by its HTTP status)."""
+        reply = _json_object(body)
+        code = _code_of(reply)
+        if code is None:
+            if response.status_code == 200:
+                raise ServiceError(
+                    f"The {SERVICE} sent a reply that could not be understood. Check the "
+                    "endpoint in Settings > Voice."
+                )
+            raise status_error(
+                response.status_code,
+                SERVICE,
+                vendor_message(body.decode("utf-8", "replace"), self._token),
+                "Check the token in Settings > API keys.",
+                retry_after_seconds(response),
+            )
+        if code == NOTHING_TO_SAY:
+            log.info("Volcano TTS found nothing to say in a piece of text; skipped")
+            return b""
+        if code != SUCCESS:
+            raise self._code_error(code, vendor_message(reply.get("message", ""), self._token))
+        try:
+            audio = base64.b64decode(reply.get("data") or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ServiceError(
+                f"The {SERVICE} sent audio that could not be decoded. Try again; if it keeps "
+                "happening, choose another voice service in Settings > Voice."
+            ) from None
+        return WholeSamples(self.sample_rate, SERVICE).feed(audio)
+
+    def _code_error(self, code: int, detail: str) -> AssistantError | Transient:
+        said = f"code {code}: {detail}" if detail else f"code {code}"
+        if code == 3001:
+            return AuthError(
+                f"The Volcano TTS token, app ID or a voice setting was rejected ({said}). Check "
+                "the app ID, cluster and voice in Settings > Voice and the token in "
+                "Settings > API keys."
+            )
+        if code in (3003, 3005):
+            what = "has too many of your requests at once" if code == 3003 else "is busy"
+            return Transient(
+                RateLimitError(f"The {SERVICE} {what} ({said}). Try again in a moment.")
+            )
+        if code == 3006:
+            return ServiceError(
+                f"The {SERVICE} saw a request ID twice ({said}). Try again; if it keeps "
+                "happening, please report it."
+            )
+        if code == 3010:
+            return ServiceError(f"The sentence was too long for the {SERVICE} ({said}).")
+        if code == 3050:
+            return ServiceError(
+                f"The {SERVICE} does not offer the voice '{self._settings.voice_type}' to this "
+                f"app ({said}). Choose another voice type in Settings > Voice."
+            )
+        if code in (3030, 3031, 3032, 3040):
+            return ServiceError(
+                f"The {SERVICE} failed while making the audio ({said}). Try again in a moment.",
+                retryable=True,
+            )
+        return ServiceError(f"The {SERVICE} failed ({said}). Try again, or check Settings > Voice.")
+
+
+def _code_of(reply: dict[str, Any]) -> int | None:
+    try:
+        return int(reply["code"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(body)
+    except ValueError:
+        return {}
+    return reply if isinstance(reply, dict) else {}

@@ -1,0 +1,260 @@
+"""Speech from Volcano Engine's v3 unidirectional streaming TTS: one request per piece of text,
+answered with a chunked stream of JSON lines whose audio is handed on as each line arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from functools import partial
+from typing import Any
+
+import httpx
+
+from assistant.config import VolcanoV3TtsSettings
+from assistant.core.endpoints import check_endpoint
+from assistant.core.errors import (
+    AssistantError,
+    AuthError,
+    ConfigError,
+    ServiceError,
+    UnreachableError,
+)
+from assistant.core.protocols import AudioChunk
+from assistant.providers.tts._retry import (
+    ERROR_BODY_LIMIT,
+    MAX_SENTENCE_SECONDS,
+    TRANSPORT_ERRORS,
+    Transient,
+    WholeSamples,
+    body_of,
+    read_limited,
+    retry_after_seconds,
+    split_text,
+    status_error,
+    transport_error,
+    vendor_message,
+    with_retries,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Volcano TTS service"
+USER_ID = "voice-assistant"  # any stable string that does not identify the person
+AUDIO = 0
+FINISHED = 20_000_000
+TEXT_TOO_LONG = 40_402_003
+REFUSED = 45_000_000
+SERVER_ERROR = 55_000_000
+# One line carries one piece of base64 audio; a line longer than this is not a sane reply.
+MAX_LINE_BYTES = 1024 * 1024
+
+
+class VolcanoV3Tts:
+    """A `Synthesizer` for Volcano's `POST /api/v3/tts/unidirectional` with `format: pcm`."""
+
+    # The v1 limit, kept here so long text is split before the service refuses it (40402003).
+    max_text_bytes = 1024
+
+    def __init__(
+        self, client: httpx.AsyncClient, settings: VolcanoV3TtsSettings, token: str | None
+    ) -> None:
+        self._url = check_endpoint(settings.endpoint, "Volcano TTS endpoint")
+        if not settings.appid:
+            raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
+        if not settings.speaker:
+            raise ConfigError("No Volcano TTS speaker is chosen. Choose one in Settings > Voice.")
+        if not token:
+            raise ConfigError("No Volcano TTS token is set. Enter it in Settings > API keys.")
+        if settings.sample_rate <= 0:
+            raise ConfigError("The Volcano TTS sample rate must be positive, e.g. 24000.")
+        self.sample_rate = settings.sample_rate
+        self._client = client
+        self._settings = settings
+        self._token = token
+        url = httpx.URL(self._url)
+        self._host = url.host
+        # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
+        self._origin = str(url.copy_with(path="/", query=None, fragment=None))
+        # Base64 of the longest sentence allowed, with ample room for the JSON around each piece.
+        self._reply_limit = MAX_SENTENCE_SECONDS * self.sample_rate * 2 * 2 + MAX_LINE_BYTES
+
+    async def warm_up(self) -> None:
+        try:
+            response = await self._client.head(self._origin)
+        except (*TRANSPORT_ERRORS, AssistantError) as exc:
+            log.debug("Warming up the connection to %s failed: %r", self._host, exc)
+            return
+        log.debug("Warmed up the connection to %s (HTTP %d)", self._host, response.status_code)
+
+    async def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        for piece in split_text(text, self.max_text_bytes):
+            attempt = partial(self._attempt, piece)
+            async with aclosing(with_retries(attempt, "Volcano TTS")) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+
+    async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        request_id = str(uuid.uuid4())
+        headers = {
+            "X-Api-App-Id": self._settings.appid,
+            "X-Api-Access-Key": self._token,
+            "X-Api-Resource-Id": self._settings.resource_id,
+            "X-Api-Request-Id": request_id,
+        }
+        try:
+            async with self._client.stream(
+                "POST", self._url, json=self._body(text), headers=headers
+            ) as response:
+                log.info(
+                    "Volcano TTS request %s: HTTP %d, X-Tt-Logid %s",
+                    request_id,
+                    response.status_code,
+                    response.headers.get("x-tt-logid", "-"),
+                )
+                if response.status_code != 200:
+                    raise await self._status_error(response)
+                async with aclosing(self._audio_of(response)) as pieces:
+                    async for pcm in pieces:
+                        yield AudioChunk(pcm, self.sample_rate)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, SERVICE, self._url) from exc
+
+    def _body(self, text: str) -> dict[str, Any]:
+        return {
+            "user": {"uid": USER_ID},
+            "req_params": {
+                "text": text,
+                "speaker": self._settings.speaker,
+                "audio_params": {"format": "pcm", "sample_rate": self.sample_rate},
+            },
+        }
+
+    async def _audio_of(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
+        """The PCM of each line as it arrives, until the line that says the sentence is done."""
+        samples = WholeSamples(self.sample_rate, SERVICE)
+        finished = False
+        async with (
+            aclosing(body_of(response)) as pieces,
+            aclosing(_lines(pieces, self._reply_limit)) as lines,
+        ):
+            # Read on to the end of the body even after the last line: a response closed early
+            # would cost the kept-alive HTTP/1.1 connection.
+            async for line in lines:
+                event = _json_object(line)
+                code = _code_of(event)
+                if finished:
+                    continue
+                if code == FINISHED:
+                    finished = True
+                elif code == AUDIO:
+                    pcm = samples.feed(_decode(event.get("data")))
+                    if pcm:
+                        yield pcm
+                else:
+                    raise self._code_error(code, vendor_message(event.get("message"), self._token))
+        if not finished:
+            raise Transient(
+                UnreachableError(
+                    f"The {SERVICE} stopped sending before the sentence was complete. Try again."
+                )
+            )
+
+    async def _status_error(self, response: httpx.Response) -> AssistantError | Transient:
+        body, _ = await read_limited(response, ERROR_BODY_LIMIT)
+        event = _json_object(body)
+        code = _code_of(event)
+        if code is not None and code not in (AUDIO, FINISHED):
+            return self._code_error(code, vendor_message(event.get("message"), self._token))
+        return status_error(
+            response.status_code,
+            SERVICE,
+            vendor_message(body.decode("utf-8", "replace"), self._token),
+            "Check the access token in Settings > API keys and the app ID in Settings > Voice.",
+            retry_after_seconds(response),
+        )
+
+    def _code_error(self, code: int | None, detail: str) -> AssistantError | Transient:
+        said = f"code {code}: {detail}" if detail else f"code {code}"
+        if code == TEXT_TOO_LONG:
+            return ServiceError(f"The sentence was too long for the {SERVICE} ({said}).")
+        if code == REFUSED:
+            return AuthError(
+                f"The {SERVICE} refused the request ({said}): the access token, app ID, resource "
+                "ID or speaker is not allowed, or the quota is used up. Check Settings > Voice "
+                "and the Volcano console."
+            )
+        if code == SERVER_ERROR:
+            return Transient(
+                ServiceError(
+                    f"The {SERVICE} had an internal error ({said}). Try again in a moment.",
+                    retryable=True,
+                )
+            )
+        if code is None:
+            return ServiceError(
+                f"The {SERVICE} sent a line that could not be understood. Check the endpoint in "
+                "Settings > Voice."
+            )
+        return ServiceError(f"The {SERVICE} failed ({said}). Try again, or check Settings > Voice.")
+
+
+async def _lines(pieces: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    """Non-blank lines of a byte stream, refusing a line longer than MAX_LINE_BYTES or a stream
+    longer than `limit` bytes."""
+    buffer = bytearray()
+    total = 0
+    async for piece in pieces:
+        total += len(piece)
+        if total > limit:
+            raise ServiceError(
+                f"The {SERVICE} sent far more data than one sentence's audio, so it was stopped. "
+                "Try again, or check the endpoint in Settings > Voice."
+            )
+        searched = len(buffer)
+        buffer += piece
+        while (end := buffer.find(b"\n", searched)) >= 0:
+            line = bytes(buffer[:end]).strip()
+            del buffer[: end + 1]
+            searched = 0
+            if line:
+                yield line
+        if len(buffer) > MAX_LINE_BYTES:
+            raise ServiceError(
+                f"The {SERVICE} sent a line longer than {MAX_LINE_BYTES // 1024} KiB, which is "
+                "not audio it should send. Try again, or check the endpoint in Settings > Voice."
+            )
+    if buffer.strip():
+        yield bytes(buffer).strip()
+
+
+def _decode(data: object) -> bytes:
+    if not data:
+        return b""  # lines without audio (e.g. progress) are fine
+    try:
+        return base64.b64decode(str(data), validate=True)
+    except (binascii.Error, ValueError):
+        raise ServiceError(
+            f"The {SERVICE} sent audio that could not be decoded. Try again; if it keeps "
+            "happening, choose another voice service in Settings > Voice."
+        ) from None
+
+
+def _code_of(event: dict[str, Any]) -> int | None:
+    try:
+        return int(event["code"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _json_object(line: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
