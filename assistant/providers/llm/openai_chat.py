@@ -1,0 +1,409 @@
+"""Streamed replies from any OpenAI-compatible chat completions endpoint: OpenAI, DeepSeek,
+Volcano Ark, and local servers (Ollama, LM Studio, llama.cpp, vLLM).
+
+`stream_options.include_usage` is deliberately not sent: the assistant has no use for token counts,
+some servers reject the field, and retrying without it would cost a round trip before the first
+word. A usage chunk that a server sends anyway (empty or null `choices`) is accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from assistant.core.endpoints import check_endpoint, is_loopback_host
+from assistant.core.errors import (
+    AuthError,
+    ConfigError,
+    RateLimitError,
+    ServiceError,
+    UnreachableError,
+)
+from assistant.core.protocols import Message
+from assistant.providers.llm.sse import SseEvent, SseParser
+
+logger = logging.getLogger(__name__)
+
+# Where each known service listens, and a model it serves. Local servers answer with whatever
+# model is loaded; LM Studio wants the identifier it shows for the loaded model.
+PRESETS: dict[str, tuple[str, str]] = {
+    "ollama": ("http://127.0.0.1:11434/v1", "llama3.2"),
+    "lmstudio": ("http://127.0.0.1:1234/v1", "local-model"),
+    "llamacpp": ("http://127.0.0.1:8080/v1", "local-model"),
+    "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
+    "deepseek": ("https://api.deepseek.com/v1", "deepseek-chat"),
+    "volcano_ark": ("https://ark.cn-beijing.volces.com/api/v3", "doubao-seed-1-6-flash-250828"),
+}
+
+MAX_REPLY_CHARS = 64 * 1024  # far beyond any spoken reply; a runaway model is stopped here
+_MAX_ERROR_BODY = 64 * 1024  # bytes of an error or non-streamed answer read at most
+_DRAIN_SECONDS = 0.5  # after [DONE], how long the end of the body may take (keeps it reusable)
+_OLLAMA_PORT = 11434
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what API keys are made of
+_MISSING_MODEL = re.compile(r"not[ _]?found|not[ _]?exist|no such|unknown|does not have access")
+
+
+class OpenAiChat:
+    """A `ChatModel` over `{base_url}/chat/completions` with `stream: true`, through the app's
+    shared client. Raises EndpointError (policy) or ConfigError (a malformed key) when made."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        temperature: float | None = None,
+        *,
+        max_reply_chars: int = MAX_REPLY_CHARS,
+    ) -> None:
+        self._client = client
+        self._base_url = check_endpoint(base_url, "chat endpoint")
+        self._url = f"{self._base_url}/chat/completions"
+        self._model = model
+        self._api_key = _checked_key(api_key)
+        self._temperature = temperature
+        self._max_reply_chars = max_reply_chars
+        parts = urlsplit(self._base_url)
+        self._host = parts.netloc
+        self._is_local_ollama = is_loopback_host(parts.hostname or "") and (
+            parts.port == _OLLAMA_PORT
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAiChat({self._url!r}, model={self._model!r})"
+
+    async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        """The reply as text deltas. Stopping early closes the response at once and leaves the
+        shared pool usable: cancel the task, or iterate inside `contextlib.aclosing(...)` when
+        breaking out (a generator merely dropped is closed only when collected)."""
+        logger.debug(
+            "chat request to %s, model %s, %d messages", self._host, self._model, len(messages)
+        )
+        try:
+            async with self._client.stream(
+                "POST", self._url, json=self._body(messages), headers=self._headers()
+            ) as response:
+                await self._raise_for_status(response)
+                if _content_type(response) == "application/json":
+                    if text := await self._whole_reply(response):
+                        yield text
+                    return
+                self._check_is_event_stream(response)
+                async with aclosing(self._deltas(response)) as deltas:
+                    async for delta in deltas:
+                        yield delta
+        except httpx.TimeoutException as exc:
+            raise UnreachableError(self._timeout_message(exc)) from exc
+        except httpx.ConnectError as exc:
+            raise UnreachableError(self._connect_message(exc)) from exc
+        except httpx.TransportError as exc:
+            raise UnreachableError(
+                f"The connection to the chat service at {self._host} broke off "
+                f"({_reason(exc)}). Try again."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ServiceError(
+                f"The chat service at {self._host} sent a reply that could not be read "
+                f"({_reason(exc)}). Try again, or choose another endpoint in Settings."
+            ) from exc
+
+    # The request.
+
+    def _body(self, messages: Sequence[Message]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self._model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+        }
+        if self._temperature is not None:
+            body["temperature"] = self._temperature
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    # The streamed answer.
+
+    async def _deltas(self, response: httpx.Response) -> AsyncGenerator[str, None]:
+        written = 0
+        async with aclosing(self._events(response)) as events:
+            async for event in events:
+                text = self._delta_text(self._parse_chunk(event.data))
+                if text:
+                    written += len(text)
+                    self._check_reply_length(written)
+                    yield text
+
+    @staticmethod
+    async def _events(response: httpx.Response) -> AsyncGenerator[SseEvent, None]:
+        """The stream's events up to [DONE], or to the end of the body if a server omits it."""
+        parser = SseParser()
+        async with aclosing(_body_chunks(response)) as chunks:
+            async for chunk in chunks:
+                for event in parser.feed(chunk):
+                    if _is_done(event):
+                        await _drain(chunks)
+                        return
+                    yield event
+        for event in parser.finish():
+            if _is_done(event):
+                return
+            yield event
+
+    def _parse_chunk(self, data: str) -> dict[str, Any]:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            raise ServiceError(
+                f"The chat service at {self._host} sent something that is not a chat reply. "
+                "Check the chat endpoint in Settings."
+            )
+        error = chunk.get("error")
+        if error:
+            detail = self._error_text(error) or "no details given"
+            raise ServiceError(
+                f"The chat service reported an error in the middle of the reply: {detail}. "
+                "Try again.",
+                retryable=True,
+            )
+        if chunk.get("usage"):
+            logger.debug("chat usage: %s", chunk["usage"])
+        return chunk
+
+    @staticmethod
+    def _delta_text(chunk: dict[str, Any]) -> str:
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                delta = choice.get("delta") or {}
+                content = delta.get("content") if isinstance(delta, dict) else None
+                return content if isinstance(content, str) else ""
+        return ""
+
+    def _check_reply_length(self, written: int) -> None:
+        if written > self._max_reply_chars:
+            raise ServiceError(
+                f"The chat reply ran past {self._max_reply_chars:,} characters and was cut off. "
+                "Ask for a shorter answer, or choose another model in Settings."
+            )
+
+    async def _whole_reply(self, response: httpx.Response) -> str:
+        """A server that ignored `stream: true` and answered with one JSON completion."""
+        chunk = self._parse_chunk((await _read_capped(response)).decode("utf-8", "replace"))
+        choices = chunk.get("choices") or [{}]
+        message = choices[0].get("message") if isinstance(choices[0], dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        text = content if isinstance(content, str) else ""
+        self._check_reply_length(len(text))
+        return text
+
+    def _check_is_event_stream(self, response: httpx.Response) -> None:
+        content_type = _content_type(response)
+        if content_type and content_type != "text/event-stream":
+            raise ServiceError(
+                f"The chat service at {self._host} answered with '{content_type}' instead of a "
+                "stream of events. Check the chat endpoint in Settings (it usually ends in /v1)."
+            )
+
+    # Failures.
+
+    async def _raise_for_status(self, response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        body = await _read_capped(response)
+        raise self._http_error(response, body)
+
+    def _http_error(self, response: httpx.Response, body: bytes) -> ServiceError:
+        status = response.status_code
+        message, code = self._error_details(body)
+        said = f" The server said: {message}." if message else ""
+        if status in (401, 403):
+            detail = said if status == 403 else ""  # 403 has many causes (region, model access)
+            return AuthError(
+                f"The chat service rejected the API key. Check Settings > API keys.{detail}"
+            )
+        if status in (400, 404) and _names_missing_model(message, code):
+            return ServiceError(self._missing_model_message())
+        if status == 404:
+            return ServiceError(
+                f"{self._host} has no chat service at {urlsplit(self._url).path} (404). Check "
+                "the chat endpoint in Settings; it usually ends in /v1."
+            )
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            wait = f"Wait {retry_after:.0f} s" if retry_after is not None else "Wait a moment"
+            return RateLimitError(
+                f"The chat service is limiting requests (429).{said} {wait} and try again.",
+                retry_after=retry_after,
+            )
+        if status >= 500:
+            return ServiceError(
+                f"The chat service at {self._host} failed ({status}).{said} Try again in a moment.",
+                retryable=True,
+            )
+        if 300 <= status < 400:
+            return ServiceError(
+                f"The chat endpoint redirects elsewhere ({status}). Put the final address in "
+                "Settings."
+            )
+        return ServiceError(
+            f"The chat service refused the request ({status}).{said} Check the chat settings."
+        )
+
+    def _missing_model_message(self) -> str:
+        if self._is_local_ollama:
+            return (
+                f"The model '{self._model}' is not available on {self._host}. Pick another "
+                f"model in Settings, or download it with: ollama pull {self._model}"
+            )
+        return (
+            f"The model '{self._model}' is not available on {self._host}. Pick another model "
+            "in Settings."
+        )
+
+    def _error_details(self, body: bytes) -> tuple[str, str]:
+        """The server's own error message (trimmed, with the key masked) and error code."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            text = body.decode("utf-8", "replace")
+            return (self._clean(text) if "<" not in text else ""), ""  # skip HTML pages
+        if not isinstance(payload, dict):
+            return "", ""
+        error = payload.get("error", payload)
+        code = error.get("code") if isinstance(error, dict) else None
+        return self._error_text(error), str(code or "")
+
+    def _error_text(self, error: object) -> str:
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("detail") or error.get("msg") or ""
+        return self._clean(error) if isinstance(error, str) else ""
+
+    def _clean(self, text: str) -> str:
+        text = " ".join(text.split())
+        if self._api_key:
+            text = text.replace(self._api_key, "***")  # a server may echo what it was sent
+        text = text.rstrip(".")
+        return text if len(text) <= 300 else text[:299] + "…"
+
+    def _connect_message(self, exc: httpx.ConnectError) -> str:
+        if self._is_local_ollama:
+            return (
+                f"Could not connect to Ollama at {self._host}. Is Ollama running? Start it "
+                "(ollama serve) or choose another endpoint in Settings."
+            )
+        return (
+            f"Could not connect to the chat service at {self._host} ({_reason(exc)}). Check "
+            "your network connection and the chat endpoint in Settings."
+        )
+
+    def _timeout_message(self, exc: httpx.TimeoutException) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return (
+                f"The chat service at {self._host} did not accept a connection in time. Check "
+                "your network connection and the chat endpoint in Settings."
+            )
+        if isinstance(exc, httpx.PoolTimeout):
+            return "Too many requests were waiting for a connection. Try again in a moment."
+        return (
+            f"The chat service at {self._host} stopped answering in the middle of the reply. "
+            "Try again, or choose a faster model in Settings."
+        )
+
+
+def _checked_key(api_key: str | None) -> str | None:
+    key = (api_key or "").strip()
+    if not key:
+        return None
+    if not _KEY_CHARS.fullmatch(key):
+        # Checked here because an HTTP library's complaint about a bad header would quote it.
+        raise ConfigError(
+            "The chat API key contains spaces or characters that keys never have. Paste it "
+            "again in Settings > API keys."
+        )
+    return key
+
+
+def _body_chunks(response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    # httpx types this as an AsyncIterator, but it is a generator: closing it explicitly matters,
+    # because qasync's loop does not finalize abandoned async generators.
+    return cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+
+
+def _is_done(event: SseEvent) -> bool:
+    return event.data.strip() == "[DONE]"
+
+
+def _content_type(response: httpx.Response) -> str:
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.split(";")[0].strip().lower()
+
+
+def _names_missing_model(message: str, code: str) -> bool:
+    if code == "model_not_found":
+        return True
+    text = message.lower()
+    return "model" in text and _MISSING_MODEL.search(text) is not None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds, whether the server sent seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    body = bytearray()
+    async with aclosing(_body_chunks(response)) as chunks:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) >= _MAX_ERROR_BODY:
+                break
+    return bytes(body[:_MAX_ERROR_BODY])
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows [DONE] (normally only the end of the body), so that an HTTP/1.1
+    connection goes back to the pool instead of being closed half-read."""
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            received = 0
+            async for chunk in chunks:
+                received += len(chunk)
+                if received > _MAX_ERROR_BODY:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        return  # the reply is complete; only the connection's reuse is lost
+
+
+__all__ = ["MAX_REPLY_CHARS", "PRESETS", "OpenAiChat"]
