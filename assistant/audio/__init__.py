@@ -1,1 +1,1 @@
-"""PyAudio microphone and speaker, audio files, resampling: implementations of the core's audio protocols."""
+"""PyAudio microphone and speaker, audio files, resampling: the core's audio protocols, for real."""

@@ -1,0 +1,191 @@
+"""The microphone: PyAudio capture between press and release, delivered as 16 kHz mono.
+
+PortAudio calls back on its own thread; the callback only hands each block to the event loop.
+Opening and closing streams blocks for tens of milliseconds, so it happens in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pyaudio
+
+from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
+from assistant.audio.resample import resample, to_mono
+from assistant.core.errors import DeviceError
+from assistant.core.protocols import TRANSCRIBE_RATE, Recording
+
+BLOCK_SECONDS = 0.025  # one PortAudio callback's worth of sound
+LEVEL_SECONDS = 0.05  # the level meter is updated 20 times a second
+LOST_AFTER = 1.0  # no block for this long while recording: the device is gone
+
+LevelListener = Callable[[float], None]
+
+
+class Microphone:
+    """`start()` on press, `stop()` on release; implements core.protocols.AudioInput.
+
+    `device` is part of a device's name or its PortAudio index (None: the system default).
+    `capture_rate` / `capture_channels` force the format asked of the device (the recording is
+    still 16 kHz mono); by default 16 kHz mono is asked for, then the device's own rate."""
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        capture_rate: int | None = None,
+        capture_channels: int | None = None,
+    ) -> None:
+        self.device = device
+        self._capture_rate = capture_rate
+        self._capture_channels = capture_channels
+        self._capture: _Capture | None = None
+
+    @property
+    def capturing(self) -> bool:
+        return self._capture is not None
+
+    async def start(self, on_level: LevelListener | None = None) -> None:
+        if self._capture is not None:
+            raise RuntimeError("The microphone is already recording; stop() it first.")
+        capture = _Capture(asyncio.get_running_loop(), on_level)
+
+        def open_() -> _Capture:
+            capture.open(self.device, self._formats)
+            return capture
+
+        self._capture = await open_in_worker(open_, _Capture.close)
+
+    async def stop(self) -> Recording:
+        capture, self._capture = self._capture, None
+        if capture is None:
+            raise RuntimeError("The microphone is not recording; start() it first.")
+        return await capture.finish()
+
+    def _formats(self, default_rate: int, max_channels: int) -> Iterator[tuple[int, int]]:
+        if self._capture_rate or self._capture_channels:
+            yield (self._capture_rate or default_rate, self._capture_channels or 1)
+            return
+        yield TRANSCRIBE_RATE, 1
+        yield default_rate, 1
+        yield default_rate, min(max_channels, 2)
+        yield default_rate, max_channels
+
+
+class _Capture:
+    """One press-to-release recording: the open stream and what it delivered so far."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_level: LevelListener | None) -> None:
+        self._loop = loop
+        self._on_level = on_level
+        self._blocks: list[bytes] = []
+        self._overflows = 0
+        self._last_block = loop.time()
+        self._level_energy = 0.0
+        self._level_samples = 0
+        self._finished = False
+        self._portaudio: PortAudio | None = None
+        self._stream: pyaudio.Stream | None = None
+        self.rate = TRANSCRIBE_RATE
+        self.channels = 1
+        self.device_name = ""
+
+    # -- worker thread ------------------------------------------------------------------------
+
+    def open(
+        self, spec: str | int | None, formats: Callable[[int, int], Iterator[tuple[int, int]]]
+    ) -> None:
+        portaudio = PortAudio()
+        try:
+            device = portaudio.find(spec, "input")
+            self.device_name = device.name
+            candidates = formats(device.default_sample_rate, device.max_input_channels)
+            self._stream, self.rate, self.channels = open_stream(
+                portaudio,
+                device,
+                "input",
+                candidates,
+                BLOCK_SECONDS,
+                stream_callback=self._on_audio,
+            )
+        except BaseException:
+            portaudio.close()
+            raise
+        self._portaudio = portaudio
+
+    def close(self) -> bool:
+        """Close the stream; return whether it was still running (not stopped by an error)."""
+        running = False
+        if self._stream is not None:
+            try:
+                running = bool(self._stream.is_active())
+            except OSError:
+                running = False
+            close_stream(self._stream)
+            self._stream = None
+        if self._portaudio is not None:
+            self._portaudio.close()
+            self._portaudio = None
+        return running
+
+    # -- PortAudio's thread -------------------------------------------------------------------
+
+    def _on_audio(
+        self, data: bytes | None, frames: int, timing: Any, status: int
+    ) -> tuple[None, int]:
+        # Runs under real-time constraints: hand over, nothing else.
+        try:
+            self._loop.call_soon_threadsafe(self._take, data, status)
+        except RuntimeError:  # the loop is closed: the app is quitting
+            return None, pyaudio.paAbort
+        return None, pyaudio.paContinue
+
+    # -- event loop ---------------------------------------------------------------------------
+
+    def _take(self, data: bytes | None, status: int) -> None:
+        if self._finished or not data:
+            return
+        self._blocks.append(data)
+        self._last_block = self._loop.time()
+        if status & pyaudio.paInputOverflow:
+            self._overflows += 1
+        if self._on_level is not None:
+            self._measure(data)
+
+    def _measure(self, data: bytes) -> None:
+        samples = np.frombuffer(data, dtype=np.int16).astype(np.float32)
+        self._level_energy += float(np.dot(samples, samples))
+        self._level_samples += samples.size
+        if self._level_samples >= LEVEL_SECONDS * self.rate * self.channels * 0.99:
+            rms = (self._level_energy / self._level_samples) ** 0.5 / 32768.0
+            self._level_energy, self._level_samples = 0.0, 0
+            if self._on_level is not None:
+                self._on_level(min(1.0, rms))
+
+    async def finish(self) -> Recording:
+        silent_for = self._loop.time() - self._last_block
+        # Blocks PortAudio handed over before the stream closed reach _take before this resumes.
+        running = await asyncio.to_thread(self.close)
+        self._finished = True
+        if not running or silent_for > LOST_AFTER:
+            raise DeviceError(
+                f"The microphone {self.device_name!r} stopped delivering sound (was it "
+                "unplugged?). Check its connection, or choose another one in Settings > Audio, "
+                "then try again."
+            )
+        pcm = b"".join(self._blocks)
+        self._blocks = []
+        if self.rate != TRANSCRIBE_RATE or self.channels != 1:
+            pcm = await asyncio.to_thread(_to_transcribe_format, pcm, self.rate, self.channels)
+        return Recording(pcm=pcm, sample_rate=TRANSCRIBE_RATE, overflows=self._overflows)
+
+
+def _to_transcribe_format(pcm: bytes, rate: int, channels: int) -> bytes:
+    whole = len(pcm) - len(pcm) % (2 * channels)
+    return resample(to_mono(pcm[:whole], channels), rate, TRANSCRIBE_RATE)
+
+
+__all__ = ["Microphone"]

@@ -1,0 +1,404 @@
+"""The speaker: one PyAudio output stream per reply, fed by a writer thread in short blocks.
+
+The event loop only queues audio; the writer thread does PortAudio's blocking writes, keeps the
+device busy with silence while the queue is dry (so its latency never changes), and reports when
+each tag's first and last samples were handed to the sound card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from contextlib import suppress
+from dataclasses import dataclass
+
+import numpy as np
+import pyaudio
+
+from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
+from assistant.audio.resample import Resampler, to_channels
+from assistant.core.errors import DeviceError
+from assistant.core.protocols import (
+    BYTES_PER_SAMPLE,
+    PlaybackEvent,
+    PlaybackEventKind,
+    PlaybackListener,
+)
+
+BLOCK_SECONDS = 0.02  # one write to the device: abort() silences it within about one block
+PERIOD_SECONDS = 0.02  # PortAudio's period; the device side holds three (60 ms)
+PIPELINE_SECONDS = 0.03  # beyond PortAudio's buffer, the sound server's own (measured ~10 ms)
+QUEUE_SECONDS = 0.5  # write() waits while more than this is queued
+FADE_SECONDS = 0.005  # with fade_on_abort, what comes next fades out over this long
+STALL_SECONDS = 2.0  # the writer made no progress this long: the device is stuck
+HEARTBEAT_SECONDS = 0.25  # the writer tells the loop it is alive at least this often
+
+
+class Speaker:
+    """Implements core.protocols.AudioOutput with PyAudio.
+
+    `device` is part of a device's name or its PortAudio index (None: the system default).
+    `device_rate` forces the rate the device is opened at (replies are resampled to it); by
+    default each reply's own rate is used when the device takes it, else the device's.
+
+    abort() cuts the sound within one block (~20 ms), which can be heard as a click. With
+    `fade_on_abort` the next 5 ms fade out instead, but only after the device has played what
+    it already holds: silence comes ~60-90 ms after abort() rather than within ~20 ms."""
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        device_rate: int | None = None,
+        fade_on_abort: bool = False,
+    ) -> None:
+        self.device = device
+        self._device_rate = device_rate
+        self._fade_on_abort = fade_on_abort
+
+    async def open(self, sample_rate: int, listener: PlaybackListener) -> SpeakerStream:
+        output = await open_in_worker(
+            lambda: _Output.open(self.device, sample_rate, self._device_rate), _Output.close
+        )
+        return SpeakerStream(
+            asyncio.get_running_loop(),
+            output,
+            sample_rate,
+            listener,
+            fade_on_abort=self._fade_on_abort,
+        )
+
+
+@dataclass
+class _Output:
+    """An open PortAudio output stream (used from worker threads only)."""
+
+    portaudio: PortAudio
+    stream: pyaudio.Stream
+    device_name: str
+    rate: int
+    channels: int
+    buffer_frames: int  # how much the device side holds when full
+
+    @classmethod
+    def open(cls, spec: str | int | None, sample_rate: int, forced_rate: int | None) -> _Output:
+        portaudio = PortAudio()
+        try:
+            device = portaudio.find(spec, "output")
+            rates = [forced_rate] if forced_rate else [sample_rate, device.default_sample_rate]
+            formats = [(rate, channels) for rate in rates for channels in (1, 2)]
+            stream, rate, channels = open_stream(
+                portaudio, device, "output", formats, PERIOD_SECONDS
+            )
+            buffer_frames = int(stream.get_write_available())
+        except BaseException:
+            portaudio.close()
+            raise
+        return cls(portaudio, stream, device.name, rate, channels, buffer_frames)
+
+    @property
+    def frame_bytes(self) -> int:
+        return BYTES_PER_SAMPLE * self.channels
+
+    @property
+    def buffer_seconds(self) -> float:
+        return self.buffer_frames / self.rate
+
+    def buffered_seconds(self) -> float:
+        """How long what the device side still holds will take to play."""
+        try:
+            free = int(self.stream.get_write_available())
+        except OSError:
+            return 0.0
+        return max(0, self.buffer_frames - free) / self.rate
+
+    def close(self) -> None:
+        close_stream(self.stream)
+        self.portaudio.close()
+
+
+@dataclass
+class _Audio:
+    tag: int
+    data: bytes  # in the device's format
+    offset: int = 0  # bytes of `data` already written
+
+
+@dataclass(frozen=True)
+class _End:
+    tag: int
+
+
+class SpeakerStream:
+    """One reply's output stream; implements core.protocols.PlaybackStream."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        output: _Output,
+        sample_rate: int,
+        listener: PlaybackListener,
+        *,
+        fade_on_abort: bool = False,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.device_rate = output.rate
+        self._fade_on_abort = fade_on_abort
+        self._loop = loop
+        self._output = output
+        self._listener = listener
+        self._resampler = (
+            Resampler(sample_rate, output.rate) if sample_rate != output.rate else None
+        )
+        self._odd = b""
+        # Shared with the writer thread, under _lock (the writer never waits on it: while the
+        # queue is dry it writes silence, and the device paces it):
+        self._lock = threading.Lock()
+        self._queue: deque[_Audio | _End] = deque()
+        self._queued_bytes = 0
+        self._consumed = 0  # items the writer has finished with
+        self._stopping = False  # abort() or close(): the writer fades out what is next and ends
+        self._fade_tail: bytes | None = None  # None: cut; else fade this out, then play out
+        self._error: str | None = None
+        # Loop side only:
+        self._put = 0  # items queued so far
+        self._aborted = False
+        self._closed = False
+        self._progress = asyncio.Event()
+        # The writer thread's own: tags begun, the one sounding now, whether the queue ran dry.
+        self._begun: set[int] = set()
+        self._sounding: int | None = None
+        self._dry = False
+        self._last_wake = 0.0
+        self._writer = threading.Thread(target=self._run, name="speaker-writer", daemon=True)
+        self._writer.start()
+
+    # -- the event loop's side ----------------------------------------------------------------
+
+    async def write(self, pcm: bytes, tag: int) -> None:
+        self._raise_if_failed()
+        if self._aborted or self._closed:
+            return  # a barge-in already silenced this reply: late audio is dropped
+        data = self._odd + pcm
+        whole = len(data) - len(data) % BYTES_PER_SAMPLE
+        data, self._odd = data[:whole], data[whole:]
+        if self._resampler is not None:
+            data = self._resampler.process(data)
+        if data:
+            self._enqueue(_Audio(tag, to_channels(data, self._output.channels)))
+        limit = QUEUE_SECONDS * self._output.rate * self._output.frame_bytes
+        while self._queued() > limit and not self._stopped():
+            await self._wait_for_progress()
+
+    def end_tag(self, tag: int) -> None:
+        if self._aborted or self._closed or self._error is not None:
+            return
+        self._odd = b""
+        if self._resampler is not None and (tail := self._resampler.flush()):
+            self._enqueue(_Audio(tag, to_channels(tail, self._output.channels)))
+        self._enqueue(_End(tag))
+
+    async def drain(self) -> None:
+        target = self._put
+        while not self._stopped() and self._consumed_so_far() < target:
+            await self._wait_for_progress()
+        self._raise_if_failed()
+        if not self._stopped():
+            # Let the device play out what it holds, or close() would cut the last word.
+            await asyncio.sleep(self._output.buffer_seconds + PIPELINE_SECONDS)
+
+    def abort(self) -> None:
+        if self._aborted or self._closed:
+            return
+        self._aborted = True
+        self._stop_writer(fade=self._fade_on_abort)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_writer(fade=False)
+        await asyncio.to_thread(self._writer.join, STALL_SECONDS + 1.0)
+        if self._writer.is_alive():
+            raise DeviceError(
+                f"The speaker {self._output.device_name!r} stopped responding. Check it, or "
+                "choose another one in Settings > Audio."
+            )
+
+    def _stopped(self) -> bool:
+        return self._aborted or self._closed
+
+    def _enqueue(self, item: _Audio | _End) -> None:
+        with self._lock:
+            self._queue.append(item)
+            if isinstance(item, _Audio):
+                self._queued_bytes += len(item.data)
+        self._put += 1
+
+    def _queued(self) -> int:
+        with self._lock:
+            return self._queued_bytes
+
+    def _consumed_so_far(self) -> int:
+        with self._lock:
+            return self._consumed
+
+    def _stop_writer(self, *, fade: bool) -> None:
+        """Drop what is queued (keeping its first few ms for the writer to fade out)."""
+        fade_frames = round(FADE_SECONDS * self._output.rate) if fade else 0
+        fade_bytes = fade_frames * self._output.frame_bytes
+        with self._lock:
+            if self._stopping:
+                return  # abort() then close(): the first decides how the sound ends
+            tail = bytearray()
+            for item in self._queue:
+                if isinstance(item, _Audio) and len(tail) < fade_bytes:
+                    tail += item.data[item.offset : item.offset + fade_bytes - len(tail)]
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._fade_tail = bytes(tail) if fade else None
+            self._stopping = True
+        self._progress.set()  # wake write() and drain(): there is nothing left to wait for
+
+    async def _wait_for_progress(self) -> None:
+        self._raise_if_failed()
+        self._progress.clear()
+        try:
+            await asyncio.wait_for(self._progress.wait(), STALL_SECONDS)
+        except TimeoutError:
+            raise DeviceError(
+                f"The speaker {self._output.device_name!r} stopped taking sound. Check it, or "
+                "choose another one in Settings > Audio."
+            ) from None
+        self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise DeviceError(self._error)
+
+    # -- the writer thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._play()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            with self._lock:
+                self._error = (
+                    f"The speaker {self._output.device_name!r} stopped working ({reason}); was "
+                    "it unplugged? Check it, or choose another one in Settings > Audio."
+                )
+        finally:
+            self._output.close()
+            self._wake_loop()
+
+    def _play(self) -> None:
+        output = self._output
+        block_bytes = max(1, round(BLOCK_SECONDS * output.rate)) * output.frame_bytes
+        silence = bytes(block_bytes)
+        while True:
+            with self._lock:
+                if self._stopping:
+                    break
+                piece = self._take(block_bytes)
+                queued = self._queued_bytes
+            if isinstance(piece, _End):
+                self._play_end(piece.tag)
+            elif piece is None:
+                self._play_silence(silence)
+            else:
+                self._play_audio(*piece, queued_after=queued)
+        self._fade_out()
+
+    def _begin(self, tag: int) -> None:
+        if tag not in self._begun:
+            self._begun.add(tag)
+            self._sounding = tag
+            self._emit(PlaybackEventKind.STARTED, tag, time.monotonic())
+
+    def _play_audio(self, tag: int, data: bytes, items: int, *, queued_after: int) -> None:
+        self._dry = False
+        self._begin(tag)
+        self._output.stream.write(data)
+        now = time.monotonic()
+        limit = QUEUE_SECONDS * self._output.rate * self._output.frame_bytes
+        room_again = queued_after <= limit < queued_after + len(data)
+        if items or room_again or now - self._last_wake > HEARTBEAT_SECONDS:
+            self._finished_items(items)
+
+    def _play_end(self, tag: int) -> None:
+        self._begin(tag)  # a tag without audio still starts and ends
+        self._emit(PlaybackEventKind.FINISHED, tag, time.monotonic())
+        if self._sounding == tag:
+            self._sounding = None
+        self._finished_items(1)
+
+    def _play_silence(self, silence: bytes) -> None:
+        """The queue is dry: keep the device running (its latency stays put); a sentence that
+        was still sounding has underrun."""
+        if self._sounding is not None and not self._dry:
+            self._emit(PlaybackEventKind.UNDERRUN, self._sounding, time.monotonic())
+        self._dry = True
+        self._output.stream.write(silence)
+
+    def _take(self, block_bytes: int) -> tuple[int, bytes, int] | _End | None:
+        """Up to one block of the next tag's audio (and how many queued items it used up), or
+        the next end marker. Called under _lock."""
+        if not self._queue:
+            return None
+        head = self._queue[0]
+        if isinstance(head, _End):
+            self._queue.popleft()
+            return head
+        parts: list[bytes] = []
+        size = 0
+        items = 0
+        while self._queue and size < block_bytes:
+            item = self._queue[0]
+            if not isinstance(item, _Audio) or item.tag != head.tag:
+                break
+            piece = item.data[item.offset : item.offset + block_bytes - size]
+            item.offset += len(piece)
+            parts.append(piece)
+            size += len(piece)
+            if item.offset >= len(item.data):
+                self._queue.popleft()
+                items += 1
+        self._queued_bytes -= size
+        return head.tag, b"".join(parts), items
+
+    def _finished_items(self, count: int) -> None:
+        """`count` more queued items have been handed to the sound card: tell the loop."""
+        with self._lock:
+            self._consumed += count
+        self._last_wake = time.monotonic()
+        self._wake_loop()
+
+    def _fade_out(self) -> None:
+        """With a fade tail: play it fading to nothing, and let the device play out before the
+        stream closes (closing drops what the device holds, mid-swing: a click)."""
+        with self._lock:
+            tail = self._fade_tail
+        output = self._output
+        if tail is None:
+            return
+        if tail:
+            frames = np.frombuffer(tail, dtype=np.int16).reshape(-1, output.channels)
+            ramp = np.linspace(1.0, 0.0, len(frames), dtype=np.float32)[:, None]
+            output.stream.write((frames * ramp).astype(np.int16).tobytes())
+        time.sleep(output.buffered_seconds() + PIPELINE_SECONDS)
+
+    # A closed loop (the app is quitting) raises RuntimeError: nobody is listening any more.
+
+    def _emit(self, kind: PlaybackEventKind, tag: int, moment: float) -> None:
+        with suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._listener, PlaybackEvent(kind, tag, moment))
+
+    def _wake_loop(self) -> None:
+        with suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._progress.set)
+
+
+__all__ = ["Speaker", "SpeakerStream"]
