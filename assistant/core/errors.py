@@ -4,7 +4,7 @@
     ├── ConfigError           the configuration file or a setting is wrong
     ├── DeviceError           no microphone / speaker, a busy or vanished device
     ├── ModelError            a speech-recognition model cannot be found or loaded
-    └── ServiceError          a network service failed (chat, speech synthesis, remote transcription)
+    └── ServiceError          a network service failed (chat, speech, remote transcription)
         ├── EndpointError     an endpoint is refused by policy (plain http to a remote host, ...)
         ├── AuthError         the key or token was rejected
         ├── RateLimitError    the service asks us to slow down (may carry retry_after)

@@ -1,4 +1,4 @@
-"""When each stage of a turn happened, on one monotonic clock, for the GUI, `--json` and benchmarks."""
+"""When each stage of a turn happened, on one monotonic clock: for the GUI, `--json`, benchmarks."""
 
 from __future__ import annotations
 

@@ -1,0 +1,166 @@
+"""Speaks a reply while it is still being written: synthesizes the next few sentences while one
+plays, and plays them in order through one output stream, so sentences follow without gaps.
+
+Barge-in is plain cancellation of `speak`: the stream goes silent at once, pending syntheses are
+cancelled, and `heard` says which sentences the listener actually started to hear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from assistant.core.errors import AssistantError
+from assistant.core.protocols import (
+    AudioChunk,
+    AudioOutput,
+    PlaybackEvent,
+    PlaybackEventKind,
+    PlaybackStream,
+    Synthesizer,
+)
+from assistant.core.silence import SilenceTrimmer
+from assistant.core.splitter import Piece
+from assistant.core.timeline import SentenceTiming, TurnTimeline, clock
+
+_END = None  # marks the end of one sentence's audio in its queue
+
+
+@dataclass
+class _Sentence:
+    piece: Piece
+    timing: SentenceTiming
+    audio: asyncio.Queue[AudioChunk | AssistantError | None] = field(default_factory=asyncio.Queue)
+
+
+class ReplySpeaker:
+    """Turns a stream of pieces into sound, `lookahead` syntheses ahead of the one playing."""
+
+    def __init__(
+        self, synthesizer: Synthesizer, output: AudioOutput, *, lookahead: int = 2
+    ) -> None:
+        self.synthesizer = synthesizer
+        self.output = output
+        self.lookahead = max(1, lookahead)
+        self.heard: list[int] = []  # indices of sentences whose first sample reached the speaker
+
+    async def speak(
+        self,
+        pieces: AsyncIterator[Piece],
+        timeline: TurnTimeline,
+        on_sentence_started: Callable[[int], None] = lambda index: None,
+    ) -> None:
+        """Play every piece in order; returns when the last sample was handed to the sound card.
+
+        Raises the first synthesis error once the sentences before it have played.
+        """
+        self.heard = []
+        queue: asyncio.Queue[_Sentence | AssistantError | None] = asyncio.Queue()
+        # One slot per sentence being synthesized or waiting to play, beyond the one playing.
+        slots = asyncio.Semaphore(self.lookahead + 1)
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_playback(event: PlaybackEvent) -> None:
+            if not 0 <= event.tag < len(timeline.sentences):
+                return
+            timing = timeline.sentences[event.tag]
+            if event.kind is PlaybackEventKind.STARTED:
+                timing.first_sample = event.time
+                self.heard.append(event.tag)
+                on_sentence_started(event.tag)
+            elif event.kind is PlaybackEventKind.FINISHED:
+                timing.last_sample = event.time
+            else:
+                timing.underruns += 1
+
+        producer = asyncio.create_task(self._produce(pieces, timeline, slots, queue, tasks))
+        tasks.add(producer)
+        try:
+            stream = await self.output.open(self.synthesizer.sample_rate, on_playback)
+            try:
+                await self._play(queue, slots, stream)
+            except AssistantError:
+                await stream.drain()  # what was already sent still plays; then the error shows
+                raise
+            except BaseException:
+                stream.abort()
+                raise
+            else:
+                await stream.drain()
+            finally:
+                await stream.close()
+            if producer.done() and not producer.cancelled():
+                failure = producer.exception()
+                if failure is not None:
+                    raise failure  # a bug upstream of the speaker: never hide it
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _produce(
+        self,
+        pieces: AsyncIterator[Piece],
+        timeline: TurnTimeline,
+        slots: asyncio.Semaphore,
+        queue: asyncio.Queue[_Sentence | AssistantError | None],
+        tasks: set[asyncio.Task[None]],
+    ) -> None:
+        try:
+            async for piece in pieces:
+                sentence = _Sentence(piece, timeline.add_sentence(piece.text))
+                await slots.acquire()
+                tasks.add(asyncio.create_task(self._synthesize(sentence)))
+                queue.put_nowait(sentence)
+        except AssistantError as error:  # the reply's source failed: play what came before it
+            queue.put_nowait(error)
+        finally:
+            queue.put_nowait(None)
+
+    async def _synthesize(self, sentence: _Sentence) -> None:
+        timing = sentence.timing
+        timing.request_sent = clock()
+        try:
+            async for chunk in self.synthesizer.synthesize(sentence.piece.spoken):
+                if timing.first_byte is None:
+                    timing.first_byte = clock()
+                sentence.audio.put_nowait(chunk)
+        except AssistantError as error:
+            # Delivered in order: the sentences before this one still play.
+            sentence.audio.put_nowait(error)
+        finally:
+            sentence.audio.put_nowait(_END)
+
+    async def _play(
+        self,
+        queue: asyncio.Queue[_Sentence | AssistantError | None],
+        slots: asyncio.Semaphore,
+        stream: PlaybackStream,
+    ) -> None:
+        while (sentence := await queue.get()) is not None:
+            if isinstance(sentence, AssistantError):
+                raise sentence
+            index = sentence.timing.index
+            trimmer = SilenceTrimmer(stream.sample_rate)
+            try:
+                while (item := await sentence.audio.get()) is not _END:
+                    if isinstance(item, AssistantError):
+                        raise item
+                    if pcm := trimmer.feed(item.pcm):
+                        await stream.write(pcm, index)
+                if tail := trimmer.finish():
+                    await stream.write(tail, index)
+            finally:
+                stream.end_tag(index)
+                slots.release()
+
+
+async def pieces_of(items: list[Piece]) -> AsyncIterator[Piece]:
+    """An async stream over pieces already known (read-aloud, `assistant speak`)."""
+    for item in items:
+        yield item
+        await asyncio.sleep(0)
+
+
+__all__ = ["ReplySpeaker", "pieces_of"]

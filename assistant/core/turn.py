@@ -1,0 +1,323 @@
+"""The turn controller: press, speak, release, hear the answer. The one owner of the turn's state
+and tasks; the GUI and the command line only call its intents and observe its events.
+
+    press ─► LISTENING ─ release ─► TRANSCRIBING ─► THINKING ─► SPEAKING ─► READY
+                 any error ─► ERROR (message says what to do; the next press starts over)
+    press or stop while busy: barge-in (the running turn is cancelled, history keeps what was heard)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.core.conversation import Conversation
+from assistant.core.errors import AssistantError
+from assistant.core.events import (
+    Event,
+    InputLevel,
+    Notice,
+    ReplyDelta,
+    SentenceStarted,
+    Signal,
+    StateChanged,
+    TurnFinished,
+    TurnState,
+    UserSaid,
+)
+from assistant.core.protocols import AudioInput, ChatModel, ConnectionCounter, Transcriber
+from assistant.core.reply_speaker import ReplySpeaker, pieces_of
+from assistant.core.splitter import Piece, SentenceSplitter
+from assistant.core.timeline import TurnTimeline, clock
+
+log = logging.getLogger(__name__)
+
+NOTHING_HEARD = "I didn't catch that. Hold the Talk button while you speak, then let go."
+TOO_SHORT = "That was very short. Hold the Talk button while you speak, then let go."
+NO_BRAIN = (
+    "No language model is set up, so I can only transcribe and read aloud. "
+    "Start Ollama, or add a cloud endpoint and key in Settings."
+)
+
+
+@dataclass
+class TurnOptions:
+    max_recording_seconds: float = 60.0
+    min_recording_seconds: float = 0.3
+
+
+class TurnController:
+    """Runs one turn at a time. Public methods return at once; the work runs in tasks it owns."""
+
+    def __init__(
+        self,
+        *,
+        microphone: AudioInput,
+        transcriber: Transcriber,
+        chat: ChatModel | None,
+        speaker: ReplySpeaker,
+        conversation: Conversation,
+        connections: ConnectionCounter,
+        options: TurnOptions | None = None,
+    ) -> None:
+        self.microphone = microphone
+        self.transcriber = transcriber
+        self.chat = chat
+        self.speaker = speaker
+        self.conversation = conversation
+        self.connections = connections
+        self.options = options or TurnOptions()
+        self.events: Signal[Event] = Signal()
+        self.state = TurnState.LOADING
+        self.last_timeline: TurnTimeline | None = None
+        # Dictation: what was said lands in the conversation view (and the clipboard, in the
+        # GUI) without going to the model. Works with no network and no account.
+        self.dictation = False
+        self._turn: asyncio.Task[None] | None = None
+        self._released = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
+        self._loaded: asyncio.Task[None] | None = None
+
+    # ---- intents -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the speech model in the background; the state says Getting ready until then."""
+        self._set_state(TurnState.LOADING, "Loading the speech model…")
+        self._loaded = self._spawn(self._load())
+
+    def press(self) -> None:
+        """Talk button down: start listening (interrupting whatever the assistant was doing)."""
+        if self.state is TurnState.LISTENING:
+            return
+        self._cancel_turn()
+        self._released = asyncio.Event()
+        self._turn = asyncio.create_task(self._voice_turn(self._released))
+        self._spawn(self.speaker.synthesizer.warm_up())  # pay the TLS handshake while they speak
+
+    def release(self) -> None:
+        """Talk button up: what was said goes to the model."""
+        self._released.set()
+
+    def stop(self) -> None:
+        """Stop button: silence now, and back to Ready."""
+        if self._cancel_turn():
+            self._set_state(TurnState.READY)
+
+    def send_text(self, text: str) -> None:
+        """A typed message: answered and spoken like a spoken one."""
+        if text.strip():
+            self._start_turn(self._text_turn(text.strip()))
+
+    def read_aloud(self, text: str) -> None:
+        """Speak `text` as it is, without the model and without touching the conversation."""
+        if text.strip():
+            self._start_turn(self._read_aloud(text))
+
+    def new_conversation(self) -> None:
+        self._cancel_turn()
+        self.conversation.clear()
+        self._set_state(TurnState.READY)
+
+    async def wait(self) -> None:
+        """Wait until the current turn (if any) has ended."""
+        if self._turn is not None:
+            await asyncio.gather(self._turn, return_exceptions=True)
+
+    async def wait_ready(self) -> None:
+        """Wait until the speech model has loaded (or failed to)."""
+        if self._loaded is not None:
+            await asyncio.gather(self._loaded, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        self._cancel_turn()
+        await self.wait()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    # ---- the turns -------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        try:
+            await self.transcriber.load()
+        except AssistantError as error:
+            self._fail(error)
+        else:
+            self._set_state(TurnState.READY)
+
+    async def _voice_turn(self, released: asyncio.Event) -> None:
+        timeline = TurnTimeline(input_start=clock())
+        opened_before = self.connections.opened
+        self._set_state(TurnState.LISTENING)
+        try:
+            await self.microphone.start(on_level=lambda level: self._emit(InputLevel(level)))
+            try:
+                await asyncio.wait_for(released.wait(), self.options.max_recording_seconds)
+            except TimeoutError:
+                seconds = round(self.options.max_recording_seconds)
+                self._emit(Notice(f"Recording stopped after {seconds} s, the longest allowed."))
+            finally:
+                recording = await self.microphone.stop()
+            timeline.input_end = clock()
+            timeline.input_overflows = recording.overflows
+            if recording.duration < self.options.min_recording_seconds:
+                self._emit(Notice(TOO_SHORT))
+                self._set_state(TurnState.READY)
+                return
+            self._set_state(TurnState.TRANSCRIBING)
+            await self.wait_ready()
+            transcript = await self.transcriber.transcribe(recording)
+            timeline.transcript_ready = clock()
+            if not transcript.text:
+                self._emit(Notice(NOTHING_HEARD))
+                self._set_state(TurnState.READY)
+                return
+            if self.dictation:
+                self._emit(UserSaid(transcript.text))
+                self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
+                return
+            await self._answer(transcript.text, timeline, opened_before)
+        except AssistantError as error:
+            self._fail(error)
+        except Exception as error:  # a bug: keep the app alive, keep the details in the log
+            self._fail_unexpectedly(error)
+
+    async def _text_turn(self, text: str) -> None:
+        timeline = TurnTimeline(input_start=clock())
+        timeline.input_end = timeline.transcript_ready = timeline.input_start
+        try:
+            await self._answer(text, timeline, self.connections.opened)
+        except AssistantError as error:
+            self._fail(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
+
+    async def _read_aloud(self, text: str) -> None:
+        timeline = TurnTimeline(input_start=clock())
+        timeline.input_end = timeline.input_start
+        opened_before = self.connections.opened
+        splitter = SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes)
+        pieces = [*splitter.feed(text), *splitter.flush()]
+        self._set_state(TurnState.THINKING, "Preparing the voice…")
+        try:
+            await self._speak(pieces_of(pieces), timeline)
+            self._finish(timeline, "", text, opened_before, interrupted=False)
+        except asyncio.CancelledError:
+            self._finish(timeline, "", self._heard(pieces), opened_before, interrupted=True)
+            raise
+        except AssistantError as error:
+            self._fail(error)
+        except Exception as error:
+            self._fail_unexpectedly(error)
+
+    async def _answer(self, user_text: str, timeline: TurnTimeline, opened_before: int) -> None:
+        """The model's reply to `user_text`, spoken as it is written."""
+        self._emit(UserSaid(user_text))
+        if self.chat is None:
+            self._emit(Notice(NO_BRAIN))
+            self._finish(timeline, user_text, "", opened_before, interrupted=False)
+            return
+        chat = self.chat
+        self.conversation.add_user(user_text)
+        self._set_state(TurnState.THINKING)
+        written: list[str] = []
+        pieces: list[Piece] = []
+        splitter = SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes)
+
+        async def reply_pieces() -> AsyncIterator[Piece]:
+            async for delta in chat.stream(self.conversation.messages()):
+                if timeline.first_token is None:
+                    timeline.first_token = clock()
+                written.append(delta)
+                self._emit(ReplyDelta(delta))
+                for piece in splitter.feed(delta):
+                    pieces.append(piece)
+                    yield piece
+            for piece in splitter.flush():
+                pieces.append(piece)
+                yield piece
+
+        try:
+            await self._speak(reply_pieces(), timeline)
+        except BaseException:
+            heard = self._heard(pieces)
+            self.conversation.add_assistant(heard, interrupted=True)
+            self._finish(timeline, user_text, heard, opened_before, interrupted=True)
+            raise
+        reply = "".join(written)
+        self.conversation.add_assistant(reply)
+        self._finish(timeline, user_text, reply, opened_before, interrupted=False)
+
+    async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
+        def started(index: int) -> None:
+            if self.state is not TurnState.SPEAKING:
+                self._set_state(TurnState.SPEAKING)
+            self._emit(SentenceStarted(index, timeline.sentences[index].text))
+
+        await self.speaker.speak(pieces, timeline, started)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _heard(self, pieces: list[Piece]) -> str:
+        """The reply as far as the listener heard it: every sentence that started playing."""
+        heard = set(self.speaker.heard)
+        return "".join(p.text for i, p in enumerate(pieces) if i in heard).strip()
+
+    def _finish(
+        self,
+        timeline: TurnTimeline,
+        user_text: str,
+        reply: str,
+        opened_before: int,
+        *,
+        interrupted: bool,
+    ) -> None:
+        timeline.finished = clock()
+        timeline.interrupted = interrupted
+        timeline.connections_opened = self.connections.opened - opened_before
+        self.last_timeline = timeline
+        self._emit(TurnFinished(timeline, user_text, reply, interrupted))
+        if not interrupted:
+            self._set_state(TurnState.READY)
+
+    def _start_turn(self, work: Coroutine[Any, Any, None]) -> None:
+        self._cancel_turn()
+        self._turn = asyncio.create_task(work)
+
+    def _cancel_turn(self) -> bool:
+        """Barge-in: cancel the running turn, if any. True if one was running."""
+        turn, self._turn = self._turn, None
+        if turn is None or turn.done():
+            return False
+        turn.cancel()
+        return True
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def _fail(self, error: AssistantError) -> None:
+        log.warning("turn failed: %s", error.message)
+        self._emit(Notice(error.message, is_error=True))
+        self._set_state(TurnState.ERROR, error.message)
+
+    def _fail_unexpectedly(self, error: Exception) -> None:
+        log.exception("unexpected error in a turn")
+        self._fail(
+            AssistantError(
+                f"Something unexpected went wrong ({type(error).__name__}). Try again; if it "
+                "keeps happening, the log file has the details for a bug report."
+            )
+        )
+
+    def _set_state(self, state: TurnState, detail: str = "") -> None:
+        self.state = state
+        self._emit(StateChanged(state, detail))
+
+    def _emit(self, event: Event) -> None:
+        self.events.emit(event)
