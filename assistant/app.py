@@ -150,8 +150,15 @@ def run_gui(settings: Settings, secrets: Secrets) -> int:
 class Wiring:
     """The concrete pieces the command line needs, so that it names no adapter itself."""
 
-    build_services = staticmethod(build_services)
-    run_gui = staticmethod(run_gui)
+    @staticmethod
+    def build_services(
+        settings: Settings, secrets: Secrets, *, microphone: AudioInput | None = None
+    ) -> Services:
+        return build_services(settings, secrets, microphone=microphone)
+
+    @staticmethod
+    def run_gui(settings: Settings, secrets: Secrets) -> int:
+        return run_gui(settings, secrets)
 
     @staticmethod
     def file_input(path: str) -> AudioInput:

@@ -17,7 +17,7 @@ DEBS=(
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-xkb1
   libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-shape0 libegl1 libgl1 libfontconfig1
   libdbus-1-3
-  espeak-ng sox imagemagick
+  x11-utils espeak-ng sox imagemagick
 )
 if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   DEBS+=(python3-venv python3-dev)
@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     echo "setup: these Debian packages are missing. Install them, then run make again:" >&2
     echo "  sudo apt-get install -y ${missing[*]}" >&2

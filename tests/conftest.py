@@ -23,7 +23,11 @@ pytest_plugins = ["tests.support.pulse"]
 
 def _qt_app() -> QApplication:
     app = QApplication.instance()
-    return app if isinstance(app, QApplication) else QApplication([])
+    if not isinstance(app, QApplication):
+        app = QApplication([])
+    # Closing a test's window must not quit Qt: that would stop the loop under the test.
+    app.setQuitOnLastWindowClosed(False)
+    return app
 
 
 @pytest.hookimpl(wrapper=True)

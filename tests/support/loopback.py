@@ -69,7 +69,9 @@ class Response:
     body: Body = b""
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    def json(
+        cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
         return cls(
             status,
             {"content-type": "application/json", **(headers or {})},
@@ -81,7 +83,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 class LoopbackServer:
-    """An HTTPS server on 127.0.0.1 serving one handler, started and stopped as a context manager."""
+    """An HTTPS server on 127.0.0.1 serving one handler; a context manager starts and stops it."""
 
     def __init__(self, handler: Handler, tls: TlsFiles, *, http2: bool = True) -> None:
         self.handler = handler

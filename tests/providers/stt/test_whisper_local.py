@@ -6,9 +6,7 @@ Run with `-s` to see the figures it measures (load, warm-up, time per clip, even
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
-import re
 import time
 import wave
 from collections.abc import Iterator
@@ -24,42 +22,10 @@ from assistant.config import SttSettings
 from assistant.core.errors import ModelError
 from assistant.core.protocols import TRANSCRIBE_RATE, Recording
 from assistant.providers.stt.whisper_local import WhisperTranscriber, is_silence_hallucination
+from tests.support.speech import ENGLISH_CLIPS, SPEECH, references, word_error_rate, words
 
-SPEECH = Path(__file__).parents[2] / "data" / "speech"
 JFK = SPEECH / "fw_jfk.flac"  # 44.1 kHz stereo: exercises decoding and resampling
 MAX_WORD_ERROR_RATE = 0.25
-
-
-def references() -> dict[str, str]:
-    with (SPEECH / "references.tsv").open(newline="", encoding="utf-8") as table:
-        rows = csv.DictReader(table, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {row["file"]: row["reference"] for row in rows}
-
-
-ENGLISH_CLIPS = [
-    "ds_2830-3980-0043.wav",
-    "fw_stereo_diarization_left.wav",
-    "fw_stereo_diarization_right.wav",
-    "fw_jfk.flac",
-]
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^\w\s']", " ", text.lower()).replace("'", "").split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word edits (substitutions, insertions, deletions) per word of the reference."""
-    said, heard = words(reference), words(hypothesis)
-    previous = list(range(len(heard) + 1))
-    for i, expected in enumerate(said, start=1):
-        current = [i]
-        for j, got in enumerate(heard, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (expected != got))
-            )
-        previous = current
-    return previous[-1] / max(1, len(said))
 
 
 def read_clip(name: str, sample_rate: int = TRANSCRIBE_RATE) -> Recording:

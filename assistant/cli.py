@@ -1,0 +1,221 @@
+"""The command line: the GUI by default, and headless subcommands on the very same pipeline
+(`devices`, `transcribe`, `speak`, `turn`), each with `--json` for scripts and measurements."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from assistant import __version__
+from assistant.config import Secrets, Settings, config_path, load_secrets, load_settings
+from assistant.core.errors import AssistantError, ConfigError
+from assistant.core.events import Event, Notice, TurnFinished, UserSaid
+from assistant.core.protocols import AudioInput, Recording
+
+log = logging.getLogger(__name__)
+
+
+class Wiring(Protocol):
+    """What app.py provides: the concrete classes, built on demand."""
+
+    @staticmethod
+    def build_services(
+        settings: Settings, secrets: Secrets, *, microphone: AudioInput | None = None
+    ) -> Any: ...
+
+    @staticmethod
+    def run_gui(settings: Settings, secrets: Secrets) -> int: ...
+
+    @staticmethod
+    def file_input(path: str) -> AudioInput: ...
+
+    @staticmethod
+    def read_audio(path: str) -> bytes: ...
+
+    @staticmethod
+    def list_devices() -> list[dict[str, object]]: ...
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="the settings file (TOML)")
+    common.add_argument("--json", action="store_true", help="print a machine-readable result")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+
+    top = argparse.ArgumentParser(
+        prog="assistant",
+        parents=[common],
+        description=(
+            "A desktop voice assistant: hold Talk, speak, let go, and hear the answer sentence by "
+            "sentence. Without a subcommand the window opens."
+        ),
+        epilog="Settings: see docs/configuration.md. API keys come from the OS keyring or from "
+        "ASSISTANT_LLM_API_KEY, ASSISTANT_OPENAI_API_KEY and ASSISTANT_VOLCANO_TOKEN.",
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    top.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that Qt, the sound devices, the speech models and the voice work, then exit",
+    )
+    top.add_argument(
+        "--self-test-url",
+        metavar="URL",
+        help="with --self-test: also check that URL can be reached",
+    )
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("gui", parents=[common], help="open the window (the default)")
+    sub.add_parser("devices", parents=[common], help="list audio input and output devices")
+    transcribe = sub.add_parser("transcribe", parents=[common], help="transcribe an audio file")
+    transcribe.add_argument("file", help="a WAV, FLAC or MP3 file")
+    speak = sub.add_parser("speak", parents=[common], help="say TEXT with the configured voice")
+    speak.add_argument("text", help="what to say")
+    turn = sub.add_parser(
+        "turn", parents=[common], help="one whole voice turn, with a file as the microphone"
+    )
+    turn.add_argument("--wav", required=True, metavar="FILE", help="what the user says")
+    return top
+
+
+def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.self_test or args.self_test_url:
+        from assistant import selftest
+
+        return selftest.run(url=args.self_test_url, config=args.config)
+    try:
+        if args.command == "devices":
+            return _print(args, {"devices": wiring.list_devices()}, _devices_text)
+        settings = load_settings(config_path(args.config))
+        secrets = load_secrets()
+        if args.command in (None, "gui"):
+            return wiring.run_gui(settings, secrets)
+        command = {"transcribe": _transcribe, "speak": _speak, "turn": _turn}[args.command]
+        result = asyncio.run(command(args, settings, secrets, wiring))
+    except ConfigError as error:
+        print(f"Configuration problem: {error.message}", file=sys.stderr)
+        return 2
+    except AssistantError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    failed = bool(result.get("error"))
+    if failed:
+        print(result["error"], file=sys.stderr)
+    _print(args, result, _result_text)
+    return 1 if failed else 0
+
+
+async def _transcribe(
+    args: argparse.Namespace, settings: Settings, secrets: Secrets, wiring: Wiring
+) -> dict[str, Any]:
+    services = wiring.build_services(settings, secrets)
+    try:
+        pcm = await asyncio.to_thread(wiring.read_audio, args.file)
+        await services.transcriber.load()
+        transcript = await services.transcriber.transcribe(Recording(pcm))
+        return {"transcript": transcript.text, "language": transcript.language}
+    finally:
+        await services.aclose()
+
+
+async def _speak(
+    args: argparse.Namespace, settings: Settings, secrets: Secrets, wiring: Wiring
+) -> dict[str, Any]:
+    services = wiring.build_services(settings, secrets)
+    return await _drive(services, lambda c: c.read_aloud(args.text), load_model=False)
+
+
+async def _turn(
+    args: argparse.Namespace, settings: Settings, secrets: Secrets, wiring: Wiring
+) -> dict[str, Any]:
+    services = wiring.build_services(settings, secrets, microphone=wiring.file_input(args.wav))
+
+    def talk(controller: Any) -> None:
+        controller.press()
+        controller.release()
+
+    return await _drive(services, talk, load_model=True)
+
+
+async def _drive(services: Any, act: Callable[[Any], None], *, load_model: bool) -> dict[str, Any]:
+    """Run one turn on the controller, exactly as the GUI would, and collect what happened."""
+    controller = services.controller
+    result: dict[str, Any] = {}
+    notices: list[str] = []
+
+    def observe(event: Event) -> None:
+        if isinstance(event, UserSaid):
+            result["transcript"] = event.text
+        elif isinstance(event, Notice):
+            notices.append(event.message)
+            if event.is_error:
+                result["error"] = event.message
+        elif isinstance(event, TurnFinished):
+            result["reply"] = event.reply_text
+            result["interrupted"] = event.interrupted
+            result["timeline"] = event.timeline.to_dict()
+
+    controller.events.connect(observe)
+    try:
+        if load_model:
+            controller.start()
+            await controller.wait_ready()
+            if "error" in result:
+                return result
+        act(controller)
+        await controller.wait()
+    finally:
+        await services.aclose()
+    result["notices"] = notices
+    return result
+
+
+def _print(
+    args: argparse.Namespace, result: dict[str, Any], as_text: Callable[[dict[str, Any]], str]
+) -> int:
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else as_text(result))
+    return 0
+
+
+def _devices_text(result: dict[str, Any]) -> str:
+    devices = result["devices"]
+    if not devices:
+        return "No audio devices found. Is a sound card connected, and is PulseAudio running?"
+    lines = []
+    for d in devices:
+        kinds = [
+            k for k, n in (("in", d["max_input_channels"]), ("out", d["max_output_channels"])) if n
+        ]
+        default = " (default)" if d.get("is_default_input") or d.get("is_default_output") else ""
+        lines.append(f"{d['index']:>3}  {'/'.join(kinds):<6}  {d['name']}{default}")
+    return "\n".join(lines)
+
+
+def _result_text(result: dict[str, Any]) -> str:
+    lines = []
+    if "transcript" in result:
+        lines.append(f"You: {result['transcript']}")
+    if result.get("reply"):
+        lines.append(f"Assistant: {result['reply']}")
+    lines += [
+        f"({notice})" for notice in result.get("notices", []) if notice != result.get("error")
+    ]
+    timeline = result.get("timeline")
+    if timeline and timeline.get("first_audio_ms") is not None:
+        lines.append(
+            f"First audio {timeline['first_audio_ms']:.0f} ms after the input ended; "
+            f"{timeline['connections_opened']} new connection(s)."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The command line, run as a user would run it (`python -m assistant ...` in a subprocess), on the
+same pipeline as the window: devices, transcribe, speak, and a whole turn with a file as the
+microphone, against the virtual sound card and loopback servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.support.chat_server import ChatServer
+from tests.support.pulse import RECORD_RATE, VirtualSoundCard
+from tests.support.speech import SPEECH, references, word_error_rate
+from tests.support.tts_servers import OpenAiSpeechServer
+
+API_KEY = "sk-cli-test-key"
+
+
+def run_cli(
+    *args: str, home: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        **(extra_env or {}),
+    }
+    env.pop("ASSISTANT_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_help_explains_every_command(tmp_path: Path) -> None:
+    result = run_cli("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("devices", "transcribe", "speak", "turn", "--config", "--json"):
+        assert command in result.stdout
+    assert "ASSISTANT_LLM_API_KEY" in result.stdout
+
+
+def test_a_bad_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "bad.toml", '[tts]\nprovider = "polly"\n')
+    result = run_cli("speak", "Hello", "--config", str(config), home=tmp_path)
+    assert result.returncode == 2
+    assert "[tts] provider" in result.stderr and "polly" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.audio
+def test_devices_lists_the_sound_card(virtual_sound_card: VirtualSoundCard, tmp_path: Path) -> None:
+    result = run_cli("devices", "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    devices = json.loads(result.stdout)["devices"]
+    assert any(d["max_input_channels"] > 0 for d in devices)
+    assert any(d["max_output_channels"] > 0 for d in devices)
+    text = run_cli("devices", home=tmp_path).stdout
+    assert "pulse" in text or "default" in text
+
+
+def test_transcribe_a_file_with_the_bundled_model(tmp_path: Path) -> None:
+    clip = "fw_jfk.flac"  # 44.1 kHz stereo
+    result = run_cli("transcribe", str(SPEECH / clip), "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    transcript = json.loads(result.stdout)["transcript"]
+    assert word_error_rate(references()[clip], transcript) <= 0.1, transcript
+
+
+@pytest.mark.audio
+def test_speak_plays_the_offline_voice_on_the_sound_card(
+    virtual_sound_card: VirtualSoundCard, tmp_path: Path
+) -> None:
+    recorder = virtual_sound_card.start_recording()
+    result = run_cli("speak", "Hello there. This is the offline voice.", "--json", home=tmp_path)
+    recorded = recorder.stop()
+    assert result.returncode == 0, result.stderr
+    timeline = json.loads(result.stdout)["timeline"]
+    assert len(timeline["sentences"]) == 2
+    assert timeline["connections_opened"] == 0  # Piper needs no network
+    loud = np.abs(recorded.astype(np.int32)) > 1000
+    assert loud.sum() / RECORD_RATE > 1.0  # more than a second of speech reached the speaker
+
+
+@pytest.mark.audio
+def test_a_whole_turn_with_a_file_as_the_microphone(
+    virtual_sound_card: VirtualSoundCard, loopback: Any, tls: Any, tmp_path: Path
+) -> None:
+    chat = ChatServer(reply="Experience is a fine teacher. It proves many things.")
+    speech = OpenAiSpeechServer(api_key=API_KEY)
+    chat_url, speech_url = loopback(chat.handler).url, loopback(speech.handler).url
+    config = write_config(
+        tmp_path / "config.toml",
+        f"""
+[llm]
+base_url = "{chat_url}/v1"
+model = "test-model"
+
+[tts]
+provider = "openai"
+
+[tts.openai]
+base_url = "{speech_url}/v1"
+
+[network]
+ca_file = "{tls.ca_file}"
+""",
+    )
+    clip = "ds_2830-3980-0043.wav"
+    result = run_cli(
+        "turn",
+        "--wav",
+        str(SPEECH / clip),
+        "--config",
+        str(config),
+        "--json",
+        home=tmp_path,
+        extra_env={"ASSISTANT_OPENAI_API_KEY": API_KEY},
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert word_error_rate(references()[clip], out["transcript"]) <= 0.2
+    assert chat.received[0][-1]["content"] == out["transcript"]
+    assert out["reply"] == chat.reply
+    timeline = out["timeline"]
+    assert [s["text"].strip() for s in timeline["sentences"]] == [
+        "Experience is a fine teacher.",
+        "It proves many things.",
+    ]
+    for key in ("transcript_ready_ms", "first_token_ms", "first_audio_ms"):
+        assert timeline[key] is not None and timeline[key] >= 0
+    assert timeline["connections_opened"] == 2
+    assert API_KEY not in result.stdout + result.stderr
