@@ -16,10 +16,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from h2.exceptions import H2Error
 
 from assistant.core.endpoints import check_endpoint, is_loopback_host
 from assistant.core.errors import (
@@ -30,6 +31,14 @@ from assistant.core.errors import (
     UnreachableError,
 )
 from assistant.core.protocols import Message
+from assistant.logs import protect
+from assistant.providers.http import (
+    Deadline,
+    DeadlineExceeded,
+    body_within,
+    read_timeout,
+    stream_within,
+)
 from assistant.providers.llm.sse import SseEvent, SseParser
 
 logger = logging.getLogger(__name__)
@@ -46,6 +55,11 @@ PRESETS: dict[str, tuple[str, str]] = {
 }
 
 MAX_REPLY_CHARS = 64 * 1024  # far beyond any spoken reply; a runaway model is stopped here
+# All the bytes of one streamed reply: room for MAX_REPLY_CHARS in one-token events (JSON around
+# each), not for a server that streams keep-alives or empty events without end.
+MAX_STREAM_BYTES = 16 * 1024 * 1024
+# How long one reply may take in all, in read timeouts (30 s each by default: 5 minutes).
+DEADLINE_READ_TIMEOUTS = 10
 _MAX_ERROR_BODY = 64 * 1024  # bytes of an error or non-streamed answer read at most
 _DRAIN_SECONDS = 0.5  # after [DONE], how long the end of the body may take (keeps it reusable)
 _OLLAMA_PORT = 11434
@@ -66,12 +80,15 @@ class OpenAiChat:
         temperature: float | None = None,
         *,
         max_reply_chars: int = MAX_REPLY_CHARS,
+        deadline_seconds: float | None = None,
     ) -> None:
         self._client = client
         self._base_url = check_endpoint(base_url, "chat endpoint")
         self._url = f"{self._base_url}/chat/completions"
         self._model = model
         self._api_key = _checked_key(api_key)
+        protect(self._api_key)
+        self._deadline_seconds = deadline_seconds or DEADLINE_READ_TIMEOUTS * read_timeout(client)
         self._temperature = temperature
         self._max_reply_chars = max_reply_chars
         parts = urlsplit(self._base_url)
@@ -90,19 +107,35 @@ class OpenAiChat:
         logger.debug(
             "chat request to %s, model %s, %d messages", self._host, self._model, len(messages)
         )
+        deadline = Deadline(self._deadline_seconds)
         try:
-            async with self._client.stream(
-                "POST", self._url, json=self._body(messages), headers=self._headers()
+            async with stream_within(
+                self._client,
+                "POST",
+                self._url,
+                deadline,
+                json=self._body(messages),
+                headers=self._headers(),
             ) as response:
-                await self._raise_for_status(response)
+                await self._raise_for_status(response, deadline)
                 if _content_type(response) == "application/json":
-                    if text := await self._whole_reply(response):
+                    if text := await self._whole_reply(response, deadline):
                         yield text
                     return
                 self._check_is_event_stream(response)
-                async with aclosing(self._deltas(response)) as deltas:
+                async with aclosing(self._deltas(response, deadline)) as deltas:
                     async for delta in deltas:
                         yield delta
+        except DeadlineExceeded as exc:
+            raise UnreachableError(
+                f"The chat service at {self._host} took more than {exc.seconds:.0f} s over one "
+                "reply, so it was stopped. Try again, or choose a faster model in Settings."
+            ) from None
+        except H2Error as exc:  # httpx does not wrap every HTTP/2 protocol error
+            raise UnreachableError(
+                f"The connection to the chat service at {self._host} broke off "
+                f"({_reason(exc)}). Try again."
+            ) from exc
         except httpx.TimeoutException as exc:
             raise UnreachableError(self._timeout_message(exc)) from exc
         except httpx.ConnectError as exc:
@@ -117,6 +150,53 @@ class OpenAiChat:
                 f"The chat service at {self._host} sent a reply that could not be read "
                 f"({_reason(exc)}). Try again, or choose another endpoint in Settings."
             ) from exc
+
+    async def check(self) -> None:
+        """Whether the service answers and accepts the key: a cheap GET {base_url}/models.
+        Raises like `stream`. For a local Ollama, also whether the model has been pulled."""
+        url = f"{self._base_url}/models"
+        headers = {k: v for k, v in self._headers().items() if k == "Authorization"}
+        try:
+            # A Test button must not hang for the whole read timeout.
+            timeout = httpx.Timeout(10.0, connect=self._client.timeout.connect)
+            deadline = Deadline(20.0)  # and not for a slow drip of bytes either
+            async with stream_within(
+                self._client, "GET", url, deadline, headers=headers, timeout=timeout
+            ) as response:
+                body = await _read_capped(response, deadline)  # a hostile list cannot fill memory
+        except DeadlineExceeded as exc:
+            raise UnreachableError(
+                f"The chat service at {self._host} took more than {exc.seconds:.0f} s to answer. "
+                "Try again, or choose another endpoint in Settings."
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise UnreachableError(self._timeout_message(exc)) from exc
+        except httpx.ConnectError as exc:
+            raise UnreachableError(self._connect_message(exc)) from exc
+        except httpx.TransportError as exc:
+            raise UnreachableError(
+                f"The connection to the chat service at {self._host} broke off "
+                f"({_reason(exc)}). Try again."
+            ) from exc
+        if response.status_code in (404, 405):
+            if not is_loopback_host(urlsplit(url).hostname or ""):
+                return  # some cloud services list no models; that they answered is what counts
+            raise ServiceError(
+                f"{self._host} has no OpenAI-compatible service at {urlsplit(url).path} "
+                f"({response.status_code}). Check the chat endpoint in Settings; it usually "
+                "ends in /v1."
+            )
+        if not response.is_success:
+            raise self._http_error(response, body)
+        if self._is_local_ollama:
+            try:
+                listed = json.loads(body).get("data") or []
+                names = {str(entry.get("id")) for entry in listed if isinstance(entry, dict)}
+            except (ValueError, AttributeError):
+                return  # not the usual list: no reason to doubt the model
+            # Ollama lists "llama3.2:latest" for the model asked for as "llama3.2".
+            if self._model not in names and f"{self._model}:latest" not in names:
+                raise ServiceError(self._missing_model_message())
 
     # The request.
 
@@ -138,9 +218,11 @@ class OpenAiChat:
 
     # The streamed answer.
 
-    async def _deltas(self, response: httpx.Response) -> AsyncGenerator[str, None]:
+    async def _deltas(
+        self, response: httpx.Response, deadline: Deadline
+    ) -> AsyncGenerator[str, None]:
         written = 0
-        async with aclosing(self._events(response)) as events:
+        async with aclosing(self._events(response, deadline)) as events:
             async for event in events:
                 text = self._delta_text(self._parse_chunk(event.data))
                 if text:
@@ -148,12 +230,21 @@ class OpenAiChat:
                     self._check_reply_length(written)
                     yield text
 
-    @staticmethod
-    async def _events(response: httpx.Response) -> AsyncGenerator[SseEvent, None]:
+    async def _events(
+        self, response: httpx.Response, deadline: Deadline
+    ) -> AsyncGenerator[SseEvent, None]:
         """The stream's events up to [DONE], or to the end of the body if a server omits it."""
         parser = SseParser()
-        async with aclosing(_body_chunks(response)) as chunks:
+        received = 0
+        async with aclosing(body_within(response, deadline)) as chunks:
             async for chunk in chunks:
+                received += len(chunk)
+                if received > MAX_STREAM_BYTES:
+                    raise ServiceError(
+                        f"The chat service at {self._host} sent more than "
+                        f"{MAX_STREAM_BYTES // 2**20} MB for one reply, so it was stopped. Try "
+                        "again, or choose another endpoint in Settings."
+                    )
                 for event in parser.feed(chunk):
                     if _is_done(event):
                         await _drain(chunks)
@@ -202,9 +293,10 @@ class OpenAiChat:
                 "Ask for a shorter answer, or choose another model in Settings."
             )
 
-    async def _whole_reply(self, response: httpx.Response) -> str:
+    async def _whole_reply(self, response: httpx.Response, deadline: Deadline) -> str:
         """A server that ignored `stream: true` and answered with one JSON completion."""
-        chunk = self._parse_chunk((await _read_capped(response)).decode("utf-8", "replace"))
+        body = await _read_capped(response, deadline)
+        chunk = self._parse_chunk(body.decode("utf-8", "replace"))
         choices = chunk.get("choices") or [{}]
         message = choices[0].get("message") if isinstance(choices[0], dict) else None
         content = message.get("content") if isinstance(message, dict) else None
@@ -222,10 +314,10 @@ class OpenAiChat:
 
     # Failures.
 
-    async def _raise_for_status(self, response: httpx.Response) -> None:
+    async def _raise_for_status(self, response: httpx.Response, deadline: Deadline) -> None:
         if response.is_success:
             return
-        body = await _read_capped(response)
+        body = await _read_capped(response, deadline)
         raise self._http_error(response, body)
 
     def _http_error(self, response: httpx.Response, body: bytes) -> ServiceError:
@@ -302,6 +394,12 @@ class OpenAiChat:
         return text if len(text) <= 300 else text[:299] + "…"
 
     def _connect_message(self, exc: httpx.ConnectError) -> str:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return (
+                f"The certificate of {self._host} could not be verified, so nothing was sent. "
+                "If you use a private certificate authority, set [network] ca_file in the "
+                "configuration; otherwise check the chat endpoint in Settings."
+            )
         if self._is_local_ollama:
             return (
                 f"Could not connect to Ollama at {self._host}. Is Ollama running? Start it "
@@ -337,12 +435,6 @@ def _checked_key(api_key: str | None) -> str | None:
             "again in Settings > API keys."
         )
     return key
-
-
-def _body_chunks(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    # httpx types this as an AsyncIterator, but it is a generator: closing it explicitly matters,
-    # because qasync's loop does not finalize abandoned async generators.
-    return cast(AsyncGenerator[bytes, None], response.aiter_bytes())
 
 
 def _is_done(event: SseEvent) -> bool:
@@ -382,9 +474,9 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
+async def _read_capped(response: httpx.Response, deadline: Deadline | None = None) -> bytes:
     body = bytearray()
-    async with aclosing(_body_chunks(response)) as chunks:
+    async with aclosing(body_within(response, deadline)) as chunks:
         async for chunk in chunks:
             body += chunk
             if len(body) >= _MAX_ERROR_BODY:

@@ -1,0 +1,59 @@
+"""Turns the core's plain events into Qt signals, so widgets connect to them the Qt way."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from assistant.core.events import (
+    Event,
+    InputLevel,
+    Notice,
+    ReplyDelta,
+    SentenceStarted,
+    StateChanged,
+    TurnFinished,
+    UserSaid,
+)
+from assistant.core.turn import TurnController
+
+
+class EventBridge(QObject):
+    state_changed = Signal(object, str)  # TurnState, detail
+    level = Signal(float)
+    user_said = Signal(str)
+    reply_delta = Signal(str)
+    sentence_started = Signal(int, str)
+    notice = Signal(str, bool)  # message, is_error
+    turn_finished = Signal(object)  # TurnFinished
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._controller: TurnController | None = None
+
+    def attach(self, controller: TurnController) -> None:
+        """Listen to `controller` from now on (and no longer to the one before it)."""
+        self.detach()
+        controller.events.connect(self.deliver)
+        self._controller = controller
+
+    def detach(self) -> None:
+        if self._controller is not None:
+            self._controller.events.disconnect(self.deliver)
+            self._controller = None
+
+    def deliver(self, event: Event) -> None:
+        match event:
+            case StateChanged(state, detail):
+                self.state_changed.emit(state, detail)
+            case InputLevel(value):
+                self.level.emit(value)
+            case UserSaid(text):
+                self.user_said.emit(text)
+            case ReplyDelta(text):
+                self.reply_delta.emit(text)
+            case SentenceStarted(index, text):
+                self.sentence_started.emit(index, text)
+            case Notice(message, is_error):
+                self.notice.emit(message, is_error)
+            case TurnFinished():
+                self.turn_finished.emit(event)

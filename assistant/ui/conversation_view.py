@@ -1,0 +1,286 @@
+"""The conversation as chat bubbles: what the user said, and the assistant's reply as it streams
+in, with the sentence being spoken highlighted. Plain selectable text, so it copies cleanly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from PySide6.QtCore import QEasingCurve, QEvent, QPropertyAnimation, Qt, QTimer
+from PySide6.QtGui import (
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+    QTextTable,
+    QTextTableCellFormat,
+    QTextTableFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
+
+from assistant.ui import colours
+
+Move = QTextCursor.MoveOperation
+Anchor = QTextCursor.MoveMode.KeepAnchor
+_PARAGRAPH = "\u2029"  # how Qt separates paragraphs in selected text
+FOLLOW_SLACK = 24  # pixels from the bottom that still count as "at the end"
+
+
+class Role(Enum):
+    USER = "You"
+    ASSISTANT = "Assistant"
+    DICTATED = "Dictated · copied to the clipboard"
+    READING = "Read aloud"
+
+
+_REPLIES = (Role.ASSISTANT, Role.READING)
+
+
+@dataclass
+class _Bubble:
+    role: Role
+    table: QTextTable
+    interrupted: bool = False
+
+    def body(self) -> QTextCursor:
+        """A cursor selecting the bubble's text (everything below its caption)."""
+        cell = self.table.cellAt(0, 0)
+        cursor = cell.firstCursorPosition()
+        cursor.movePosition(Move.NextBlock)
+        cursor.setPosition(cell.lastCursorPosition().position(), Anchor)
+        return cursor
+
+    def caption(self) -> QTextCursor:
+        cursor = self.table.cellAt(0, 0).firstCursorPosition()
+        cursor.movePosition(Move.EndOfBlock, Anchor)
+        return cursor
+
+
+class ConversationView(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Conversation")
+        self.setOpenLinks(False)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setPlaceholderText("What you say and what the assistant answers appears here.")
+        self._bubbles: list[_Bubble] = []
+        self._notices: list[QTextCursor] = []
+        self._reply: _Bubble | None = None  # the reply (or text read aloud) still going on
+        self._spoken_from = 0  # where in the reply the next spoken sentence is looked for
+        self._scroll = QPropertyAnimation(self.verticalScrollBar(), b"value", self)
+        self._scroll.setDuration(160)
+        self._scroll.setEasingCurve(QEasingCurve.Type.OutCubic)
+
+    # ---- what happens in a conversation --------------------------------------------------
+
+    def add_user(self, text: str) -> None:
+        self.end_reply()
+        self._add_bubble(Role.USER, text, follow=True)
+
+    def add_dictation(self, text: str) -> None:
+        self.end_reply()
+        self._add_bubble(Role.DICTATED, text, follow=True)
+
+    def begin_reading(self, text: str) -> None:
+        """Text about to be read aloud: shown at once, its sentences highlighted as they play."""
+        self.end_reply()
+        self._reply = self._add_bubble(Role.READING, text, follow=True)
+
+    def add_reply_text(self, delta: str) -> None:
+        following = self._at_end()
+        if self._reply is None:
+            self._reply = self._add_bubble(Role.ASSISTANT, "", follow=following)
+        cursor = self._reply.table.cellAt(0, 0).lastCursorPosition()
+        cursor.insertText(delta, QTextCharFormat())
+        if following:
+            self._follow()
+
+    def highlight_sentence(self, text: str) -> None:
+        """Mark `text` (a sentence of the current reply, as written) as the one being spoken."""
+        if self._reply is None or not text.strip():
+            return
+        body = self._reply.body()
+        written = body.selectedText().replace(_PARAGRAPH, "\n")
+        wanted = text.strip()
+        start = written.find(wanted, self._spoken_from)
+        if start < 0:
+            start = written.find(wanted)
+        if start < 0:
+            return
+        self._spoken_from = start + len(wanted)
+        first = body.selectionStart() + _utf16_length(written[:start])
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(first)
+        cursor.setPosition(first + _utf16_length(wanted), Anchor)
+        selection = QTextEdit.ExtraSelection()
+        selection.cursor = cursor
+        selection.format = self._spoken_format()
+        self.setExtraSelections([selection])
+
+    def spoken_text(self) -> str:
+        """The highlighted sentence ('' when none is)."""
+        selections = self.extraSelections()
+        return selections[0].cursor.selectedText() if selections else ""
+
+    def spoken_position(self) -> int | None:
+        """Where in the document the highlighted sentence starts."""
+        selections = self.extraSelections()
+        return selections[0].cursor.selectionStart() if selections else None
+
+    def end_reply(self, interrupted: bool = False) -> None:
+        """The reply is over: no highlight any more; a cut-off reply says so in its caption."""
+        reply, self._reply = self._reply, None
+        self._spoken_from = 0
+        self.setExtraSelections([])
+        if reply is None and self._bubbles and self._bubbles[-1].role in _REPLIES:
+            reply = self._bubbles[-1]  # ended already (Stop), told only now that it was cut off
+        if reply is not None and interrupted and not reply.interrupted:
+            reply.interrupted = True
+            cursor = reply.caption()
+            cursor.clearSelection()
+            cursor.insertText(" · interrupted", self._caption_format())
+
+    def add_notice(self, message: str, is_error: bool) -> None:
+        following = self._at_end()
+        cursor = self._end_cursor()
+        block = QTextBlockFormat()
+        block.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        block.setTopMargin(self._gap())
+        block.setProperty(QTextFormat.Property.UserProperty, is_error)
+        cursor.insertBlock(block, self._notice_format(is_error))
+        cursor.insertText(message)
+        start = QTextCursor(cursor.block())
+        self._notices.append(start)
+        if following:
+            self._follow()
+
+    def clear(self) -> None:
+        self.end_reply()
+        self._bubbles.clear()
+        self._notices.clear()
+        super().clear()
+
+    # ---- building and styling bubbles ----------------------------------------------------
+
+    def _add_bubble(self, role: Role, text: str, *, follow: bool) -> _Bubble:
+        cursor = self._end_cursor()
+        table = cursor.insertTable(1, 1, self._table_format(role))
+        bubble = _Bubble(role, table)
+        table.cellAt(0, 0).setFormat(self._cell_format(role))
+        inside = table.cellAt(0, 0).firstCursorPosition()
+        inside.insertText(role.value, self._caption_format())
+        inside.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        inside.insertText(text, QTextCharFormat())
+        self._bubbles.append(bubble)
+        if follow:
+            self._follow()
+        return bubble
+
+    def _end_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(Move.End)
+        return cursor
+
+    def _gap(self) -> float:
+        return self.fontMetrics().height() * 0.6
+
+    def _table_format(self, role: Role) -> QTextTableFormat:
+        mine = role in (Role.USER, Role.DICTATED)
+        indent = self.fontMetrics().averageCharWidth() * 10
+        table = QTextTableFormat()
+        table.setBorder(0)
+        table.setCellSpacing(0)
+        table.setCellPadding(0)
+        table.setTopMargin(self._gap())
+        table.setAlignment(Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft)
+        table.setLeftMargin(indent if mine else 0)
+        table.setRightMargin(0 if mine else indent)
+        return table
+
+    def _cell_format(self, role: Role) -> QTextTableCellFormat:
+        palette = self.palette()
+        background = {
+            Role.USER: colours.user_bubble,
+            Role.DICTATED: colours.user_bubble,
+            Role.ASSISTANT: colours.assistant_bubble,
+            Role.READING: colours.reading_bubble,
+        }[role](palette)
+        cell = QTextTableCellFormat()
+        cell.setBackground(background)
+        padding = self.fontMetrics().averageCharWidth() * 1.4
+        cell.setLeftPadding(padding)
+        cell.setRightPadding(padding)
+        cell.setTopPadding(padding * 0.6)
+        cell.setBottomPadding(padding * 0.7)
+        return cell
+
+    def _caption_format(self) -> QTextCharFormat:
+        caption = QTextCharFormat()
+        caption.setForeground(colours.muted_text(self.palette()))
+        caption.setFontPointSize(max(6.0, self.font().pointSizeF() * 0.85))
+        return caption
+
+    def _notice_format(self, is_error: bool) -> QTextCharFormat:
+        palette = self.palette()
+        notice = QTextCharFormat()
+        notice.setFontItalic(True)
+        notice.setForeground(
+            colours.error_colour(palette) if is_error else colours.muted_text(palette)
+        )
+        return notice
+
+    def _spoken_format(self) -> QTextCharFormat:
+        spoken = QTextCharFormat()
+        spoken.setBackground(colours.spoken_sentence(self.palette()))
+        spoken.setForeground(self.palette().color(colours.Role.Text))
+        return spoken
+
+    def _restyle(self) -> None:
+        """The theme changed (light/dark): recolour everything already shown."""
+        for bubble in self._bubbles:
+            bubble.table.cellAt(0, 0).setFormat(self._cell_format(bubble.role))
+            bubble.caption().setCharFormat(self._caption_format())
+        for start in self._notices:
+            cursor = QTextCursor(start.block())
+            cursor.movePosition(Move.EndOfBlock, Anchor)
+            is_error = bool(start.block().blockFormat().property(QTextFormat.Property.UserProperty))
+            cursor.setCharFormat(self._notice_format(is_error))
+        selections = self.extraSelections()
+        for selection in selections:
+            selection.format = self._spoken_format()
+        self.setExtraSelections(selections)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._restyle()
+
+    # ---- following the conversation ------------------------------------------------------
+
+    def _at_end(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - FOLLOW_SLACK
+
+    def _follow(self) -> None:
+        """Glide to the end once the new text is laid out (unless the user scrolled away)."""
+        QTimer.singleShot(0, self, self._glide_to_end)
+
+    def _glide_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        if bar.value() == bar.maximum():
+            return
+        self._scroll.stop()
+        self._scroll.setStartValue(bar.value())
+        self._scroll.setEndValue(bar.maximum())
+        self._scroll.start()
+
+
+def _utf16_length(text: str) -> int:
+    """Qt counts positions in UTF-16 units: characters beyond U+FFFF (emoji) take two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+__all__ = ["ConversationView", "Role"]

@@ -1,0 +1,377 @@
+"""The main window: the conversation, a line that says what is happening, the Talk and Stop
+buttons, a message box, the last turn's timings, and the three modes (conversation, dictation,
+read aloud). It only renders the controller's events and forwards the user's intents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.core.errors import AssistantError
+from assistant.core.events import TurnFinished, TurnState
+from assistant.core.turn import TurnController
+from assistant.ui.brain_banner import BrainBanner
+from assistant.ui.bridge import EventBridge
+from assistant.ui.conversation_view import ConversationView
+from assistant.ui.latency_view import LatencyView
+from assistant.ui.mode_switch import Mode, ModeSwitch
+from assistant.ui.read_aloud_box import ReadAloudBox
+from assistant.ui.space_to_talk import SpaceToTalk
+from assistant.ui.status_line import Activity, StatusLine
+from assistant.ui.talk_button import TalkButton, TalkMode
+from assistant.ui.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+BrainCheck = Callable[[], Awaitable[None]]  # raises AssistantError saying what is wrong
+
+# A reply is being written or spoken: cancelling it now still reports its (interrupted) end.
+_REPLYING = (TurnState.THINKING, TurnState.SPEAKING)
+_STOPPABLE = (TurnState.LISTENING, TurnState.TRANSCRIBING, *_REPLYING)
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+    settings_requested = Signal()
+
+    def __init__(
+        self,
+        controller: TurnController,
+        talk_mode: TalkMode = "hold",
+        *,
+        check_brain: BrainCheck | None = None,
+        memory: QSettings | None = None,
+    ) -> None:
+        """`check_brain` tells whether a language model is reachable (the banner shows what it
+        raised); `memory` keeps the window's size, position and mode between runs."""
+        super().__init__()
+        self.controller = controller
+        self.mode = Mode.CONVERSATION
+        self.tasks = BackgroundTasks()
+        self._check_brain = check_brain
+        self._memory = memory
+        self._hint = ""  # a notice to show beside "Ready" (e.g. "I didn't catch that")
+        self._detail = ""  # of the current state (the error's message), to show it again
+        self._brain_check: asyncio.Task[None] | None = None
+        self._stale_finishes = 0  # interrupted turns whose TurnFinished is still to come
+        self.setWindowTitle("Voice Assistant")
+        self.bridge = EventBridge(self)
+        self._build(talk_mode)
+        self._connect()
+        self.space = SpaceToTalk(self, self.talk)
+        self.use_controller(controller)
+        self._restore()
+        self.talk.setFocus()
+
+    # ---- building ------------------------------------------------------------------------
+
+    def _build(self, talk_mode: TalkMode) -> None:
+        self.banner = BrainBanner()
+        self.mode_switch = ModeSwitch()
+        self.timings_button = QToolButton()
+        self.timings_button.setText("Timings")
+        self.timings_button.setCheckable(True)
+        self.timings_button.setChecked(True)
+        self.timings_button.setAccessibleName("Show the timings of the last turn")
+        self.new_button = QPushButton("&New conversation")
+        self.new_button.setToolTip("Forget this conversation and start afresh (Ctrl+N)")
+        self.settings_button = QPushButton("Se&ttings…")
+        self.settings_button.setToolTip("Devices, speech, the language model, the voice, keys")
+        self.conversation = ConversationView()
+        self.latency = LatencyView()
+        self.status = StatusLine()
+        self.talk = TalkButton(talk_mode)
+        self.stop_button = QPushButton("&Stop")
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setToolTip("Stop listening or speaking at once (Esc)")
+        self.message = QLineEdit()
+        self.message.setPlaceholderText("Or type a message and press Enter")
+        self.message.setAccessibleName("Message")
+        self.message.setClearButtonEnabled(True)
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send the message")
+        self.read_aloud_box = ReadAloudBox()
+
+        top = QHBoxLayout()
+        top.addWidget(self.mode_switch)
+        top.addStretch(1)
+        for widget in (self.timings_button, self.new_button, self.settings_button):
+            top.addWidget(widget)
+        self.message_row = QWidget()
+        message_layout = QHBoxLayout(self.message_row)
+        message_layout.setContentsMargins(0, 0, 0, 0)
+        message_layout.addWidget(self.message, 1)
+        message_layout.addWidget(self.send_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.talk, 1)
+        buttons.addStretch(0)  # takes the room when Talk is hidden (Read aloud)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout()
+        layout.addWidget(self.banner)
+        layout.addLayout(top)
+        layout.addWidget(self.conversation, 1)
+        layout.addWidget(self.latency)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message_row)
+        layout.addWidget(self.read_aloud_box)
+        central = QWidget()
+        central.setLayout(layout)
+        self.setCentralWidget(central)
+        self.read_aloud_box.hide()
+        order = [
+            self.talk,
+            self.stop_button,
+            self.message,
+            self.send_button,
+            self.read_aloud_box.text,
+            self.read_aloud_box.read_button,
+            self.conversation,
+            self.mode_switch,
+            self.timings_button,
+            self.new_button,
+            self.settings_button,
+            self.banner.retry_button,
+            self.banner.settings_button,
+        ]
+        for first, second in zip(order, order[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def _connect(self) -> None:
+        self.talk.talk_started.connect(self._press)
+        self.talk.talk_ended.connect(self._release)
+        self.stop_button.clicked.connect(self._stop)
+        self.message.returnPressed.connect(self._send_typed)
+        self.send_button.clicked.connect(self._send_typed)
+        self.read_aloud_box.read_requested.connect(self._read_aloud)
+        self.new_button.clicked.connect(self._new_conversation)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.timings_button.toggled.connect(self.latency.setVisible)
+        self.mode_switch.mode_changed.connect(self.set_mode)
+        self.banner.settings_requested.connect(self.settings_requested)
+        self.banner.retry_requested.connect(self.check_brain_now)
+        self.bridge.state_changed.connect(self._show_state)
+        self.bridge.level.connect(self.status.set_level)
+        self.bridge.user_said.connect(self._user_said)
+        self.bridge.reply_delta.connect(self.conversation.add_reply_text)
+        self.bridge.sentence_started.connect(
+            lambda index, text: self.conversation.highlight_sentence(text)
+        )
+        self.bridge.notice.connect(self._notice)
+        self.bridge.turn_finished.connect(self._turn_finished)
+        shortcuts: list[tuple[str, Callable[[], object]]] = [
+            ("Escape", self._stop),
+            ("Ctrl+N", self._new_conversation),
+            ("Ctrl+,", self.settings_requested.emit),
+            *((f"Ctrl+{n + 1}", lambda m=mode: self.set_mode(m)) for n, mode in enumerate(Mode)),
+        ]
+        for keys, action in shortcuts:
+            QShortcut(QKeySequence(keys), self, action)
+
+    # ---- what the app tells the window ---------------------------------------------------
+
+    def use_controller(self, controller: TurnController) -> None:
+        """Show `controller` from now on (Settings were applied and the services rebuilt)."""
+        self.controller = controller
+        self.bridge.attach(controller)
+        controller.dictation = self.mode is Mode.DICTATION
+        self._stale_finishes = 0
+        self.conversation.end_reply()
+        self._show_state(controller.state, "")
+
+    def report(self, message: str) -> None:
+        """A problem outside any turn (new settings could not be applied): say it as an error."""
+        self.conversation.add_notice(message, is_error=True)
+        self.status.show_status(message, Activity.ERROR)
+
+    def set_talk_mode(self, talk_mode: TalkMode) -> None:
+        self.talk.set_mode(talk_mode)
+        self._show_state(self.controller.state, self._detail)
+
+    def set_mode(self, mode: Mode) -> None:
+        self.mode = mode
+        if self.mode_switch.mode is not mode:
+            self.mode_switch.set_mode(mode)  # comes back here once, with nothing left to do
+            return
+        self.controller.dictation = mode is Mode.DICTATION
+        reading = mode is Mode.READ_ALOUD
+        self.talk.setVisible(not reading)
+        self.stop_button.setMinimumHeight(0 if reading else self.talk.minimumHeight())
+        self.message_row.setVisible(mode is Mode.CONVERSATION)
+        self.read_aloud_box.setVisible(reading)
+        (self.read_aloud_box.text if reading else self.talk).setFocus()
+        self._show_state(self.controller.state, self._detail)
+
+    def check_brain_now(self) -> asyncio.Task[None] | None:
+        """Find out (again) whether a language model is reachable; the banner says if not.
+        A check still running is for settings that may have changed: it gives way."""
+        if self._check_brain is None:
+            return None
+        if self._brain_check is not None:
+            self._brain_check.cancel()
+        self.banner.set_checking(True)  # now: Try again cannot be clicked twice
+        self._brain_check = self.tasks.start(self._run_brain_check(self._check_brain))
+        return self._brain_check
+
+    async def _run_brain_check(self, check: BrainCheck) -> None:
+        self.banner.set_checking(True)
+        try:
+            await check()
+        except AssistantError as error:
+            self.banner.show_problem(error.message)
+        except Exception as error:
+            log.exception("the language model check failed unexpectedly")
+            self.banner.show_problem(
+                f"Checking the language model failed unexpectedly ({type(error).__name__})."
+            )
+        else:
+            self.banner.hide()
+        finally:
+            if asyncio.current_task() is self._brain_check:  # not one that gave way
+                self._brain_check = None
+                self.banner.set_checking(False)
+
+    # ---- the user's intents --------------------------------------------------------------
+
+    def _press(self) -> None:
+        self._interrupt_reply()
+        self.controller.press()
+
+    def _release(self) -> None:
+        self.controller.release()
+
+    def _stop(self) -> None:
+        self.talk.reset()
+        self._interrupt_reply()
+        self.controller.stop()
+
+    def _send_typed(self) -> None:
+        text = self.message.text().strip()
+        if text:
+            self.message.clear()
+            self._interrupt_reply()
+            self.controller.send_text(text)
+
+    def _read_aloud(self, text: str) -> None:
+        self._interrupt_reply()
+        self.conversation.begin_reading(text)
+        self.controller.read_aloud(text)
+
+    def _new_conversation(self) -> None:
+        self._interrupt_reply()
+        self.controller.new_conversation()
+        self.conversation.clear()
+        self.latency.clear()
+
+    def _interrupt_reply(self) -> None:
+        """Something new starts while a reply is still going: it is cut off now, and its own
+        end (reported a moment later) must not end the next reply's bubble."""
+        if self.controller.state in _REPLYING:
+            self._stale_finishes += 1
+            self.conversation.end_reply(interrupted=True)
+
+    # ---- what the controller tells the window --------------------------------------------
+
+    def _show_state(self, state: TurnState, detail: str) -> None:
+        self._detail = detail
+        if state is not TurnState.LISTENING:
+            self.talk.reset()
+        if state is not TurnState.READY:
+            self._hint = ""
+        if state in (TurnState.READY, TurnState.ERROR):
+            self.conversation.end_reply()  # nothing is being said any more
+        self.stop_button.setEnabled(state in _STOPPABLE)
+        self.status.show_status(*self._describe(state, detail))
+
+    def _describe(self, state: TurnState, detail: str) -> tuple[str, Activity]:
+        holding = self.talk.mode == "hold"
+        match state:
+            case TurnState.LOADING:
+                return (f"Getting ready: {detail}" if detail else "Getting ready…"), Activity.BUSY
+            case TurnState.READY:
+                return (f"Ready. {self._hint}" if self._hint else self._ready_text()), Activity.IDLE
+            case TurnState.LISTENING:
+                done = "let go of Talk" if holding else "click Talk again"
+                return f"Listening… {done} when you are done.", Activity.LISTENING
+            case TurnState.TRANSCRIBING:
+                return "Transcribing what you said…", Activity.BUSY
+            case TurnState.THINKING:
+                return (detail or "Thinking…"), Activity.BUSY
+            case TurnState.SPEAKING:
+                if self.mode is Mode.READ_ALOUD:
+                    return "Reading aloud… press Stop (Esc) to end.", Activity.SPEAKING
+                return "Speaking… press Talk to interrupt, or Stop (Esc).", Activity.SPEAKING
+            case _:
+                return (detail or "Something went wrong. Try again."), Activity.ERROR
+
+    def _ready_text(self) -> str:
+        how = "Hold Talk (or Space)" if self.talk.mode == "hold" else "Click Talk (or press Space)"
+        if self.mode is Mode.READ_ALOUD:
+            return "Ready. Type or paste text, then press Read aloud."
+        if self.mode is Mode.DICTATION:
+            return f"Ready to take dictation. {how} and speak."
+        return f"Ready. {how} and speak, or type a message."
+
+    def _user_said(self, text: str) -> None:
+        if self.mode is Mode.DICTATION:
+            QGuiApplication.clipboard().setText(text)
+            self.conversation.add_dictation(text)
+        else:
+            self.conversation.add_user(text)
+
+    def _notice(self, message: str, is_error: bool) -> None:
+        self.conversation.add_notice(message, is_error)
+        if not is_error:
+            self._hint = message
+
+    def _turn_finished(self, event: TurnFinished) -> None:
+        self.latency.show_timeline(event.timeline)
+        if event.interrupted and self._stale_finishes:
+            self._stale_finishes -= 1  # already shown as interrupted when it was cut off
+            return
+        self.conversation.end_reply(interrupted=event.interrupted)
+
+    # ---- remembering the window ----------------------------------------------------------
+
+    def _restore(self) -> None:
+        self.resize(600, 760)
+        if self._memory is None:
+            return
+        geometry = self._memory.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        timings = self._memory.value("timings_visible", True, type=bool)
+        self.timings_button.setChecked(bool(timings))
+        saved_mode = self._memory.value("mode", Mode.CONVERSATION.value)
+        self.set_mode(next((m for m in Mode if m.value == saved_mode), Mode.CONVERSATION))
+
+    def _remember(self) -> None:
+        if self._memory is None:
+            return
+        self._memory.setValue("geometry", self.saveGeometry())
+        self._memory.setValue("timings_visible", self.timings_button.isChecked())
+        self._memory.setValue("mode", self.mode.value)
+        self._memory.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._remember()
+        self.tasks.cancel()
+        self.bridge.detach()  # what the controller still says (while it shuts down) goes nowhere
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+__all__ = ["BrainCheck", "MainWindow", "Mode"]

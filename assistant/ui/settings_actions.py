@@ -1,0 +1,45 @@
+"""What the settings dialog may ask of the app: the small callables app.py hands it, so that no
+widget ever touches a device, a provider or the keyring itself."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from assistant.config import Secrets, Settings
+
+LevelListener = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    name: str
+    has_input: bool
+    has_output: bool
+
+
+async def _no_devices() -> list[AudioDevice]:
+    return []
+
+
+@dataclass
+class SettingsActions:
+    """Every test raises an `AssistantError` whose message says what is wrong and what to do."""
+
+    # Writes the (validated) settings file; raises ConfigError if it cannot.
+    save_settings: Callable[[Settings], None]
+    # Saves one key in the OS keyring / removes it: `llm_api_key`, `openai_api_key`,
+    # `volcano_token`. Raise ConfigError if the keyring refuses.
+    store_secret: Callable[[str, str], None]
+    delete_secret: Callable[[str], None]
+    # Asks the language model service whether it answers (settings and keys as in the dialog).
+    test_brain: Callable[[Settings, Secrets], Awaitable[None]]
+    # Speaks a short sample with the voice as set in the dialog.
+    test_voice: Callable[[Settings, Secrets], Awaitable[None]]
+    # Records from the named input device (None: the default) for a few seconds, reporting levels.
+    test_microphone: Callable[[str | None, LevelListener], Awaitable[None]]
+    # Plays a short tone on the named output device (None: the default).
+    test_speaker: Callable[[str | None], Awaitable[None]]
+    list_devices: Callable[[], Awaitable[list[AudioDevice]]] = _no_devices
+    # Known language model services: name -> (base URL, a model it serves).
+    brain_presets: dict[str, tuple[str, str]] = field(default_factory=dict)

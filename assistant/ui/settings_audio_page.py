@@ -1,0 +1,154 @@
+"""Settings > Audio: which microphone and speaker, how the Talk button works, and a test of each."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from assistant.config import Settings
+from assistant.core.errors import AssistantError
+from assistant.ui.check_result import CheckResult, unexpected
+from assistant.ui.level_meter import LevelMeter, fill_of
+from assistant.ui.settings_actions import AudioDevice, SettingsActions
+from assistant.ui.settings_page import SettingsPage
+from assistant.ui.tasks import BackgroundTasks
+
+SYSTEM_DEFAULT = "System default"
+QUIET = 0.3  # a test recording whose loudest moment filled less of the meter heard nothing
+
+
+class AudioPage(SettingsPage):
+    title = "Audio"
+
+    def __init__(self, actions: SettingsActions, tasks: BackgroundTasks) -> None:
+        super().__init__()
+        self._actions = actions
+        self._tasks = tasks
+        self.input_device = QComboBox()
+        self.output_device = QComboBox()
+        self.talk_mode = QComboBox()
+        self.talk_mode.addItem("Hold to talk (let go to send)", "hold")
+        self.talk_mode.addItem("Click to start, click again to send", "toggle")
+        self.max_seconds = QSpinBox()
+        self.max_seconds.setRange(1, 600)
+        self.max_seconds.setSuffix(" s")
+        self.mic_button = QPushButton("Test the &microphone")
+        self.meter = LevelMeter()
+        self.mic_result = CheckResult()
+        self.speaker_button = QPushButton("Play a test &sound")
+        self.speaker_result = CheckResult()
+        self.mic_button.clicked.connect(
+            lambda: self._start(self.mic_button, self._test_microphone())
+        )
+        self.speaker_button.clicked.connect(
+            lambda: self._start(self.speaker_button, self._test_speaker())
+        )
+
+        self.add_field("&Microphone:", "audio.input_device", self.input_device)
+        self.form.addRow("", self._test_row(self.mic_button, self.meter, self.mic_result))
+        self.add_field("S&peaker:", "audio.output_device", self.output_device)
+        self.form.addRow("", self._test_row(self.speaker_button, None, self.speaker_result))
+        self.add_field("&Talk button:", "audio.talk_mode", self.talk_mode)
+        self.add_field(
+            "&Longest recording:",
+            "audio.max_recording_seconds",
+            self.max_seconds,
+            "A recording stops by itself after this long.",
+        )
+
+    def _start(self, button: QPushButton, test: Coroutine[Any, Any, None]) -> None:
+        button.setEnabled(False)  # now, not when the task first runs: no second click meanwhile
+        self._tasks.start(test)
+
+    @staticmethod
+    def _test_row(button: QPushButton, meter: LevelMeter | None, result: CheckResult) -> QWidget:
+        row = QWidget()
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        line = QHBoxLayout()
+        line.addWidget(button)
+        if meter is not None:
+            line.addWidget(meter, 1)
+        else:
+            line.addStretch(1)
+        layout.addLayout(line)
+        layout.addWidget(result)
+        return row
+
+    def load(self, settings: Settings) -> None:
+        self._fill(self.input_device, [], settings.audio.input_device)
+        self._fill(self.output_device, [], settings.audio.output_device)
+        self.talk_mode.setCurrentIndex(max(0, self.talk_mode.findData(settings.audio.talk_mode)))
+        self.max_seconds.setValue(round(settings.audio.max_recording_seconds))
+
+    def show_devices(self, devices: list[AudioDevice]) -> None:
+        """The devices found now; what was chosen stays chosen (even if it is unplugged)."""
+        inputs = [d.name for d in devices if d.has_input]
+        outputs = [d.name for d in devices if d.has_output]
+        self._fill(self.input_device, inputs, self.input_device.currentData())
+        self._fill(self.output_device, outputs, self.output_device.currentData())
+
+    def store(self, settings: Settings) -> None:
+        settings.audio.input_device = self.input_device.currentData()
+        settings.audio.output_device = self.output_device.currentData()
+        settings.audio.talk_mode = self.talk_mode.currentData()
+        settings.audio.max_recording_seconds = float(self.max_seconds.value())
+
+    @staticmethod
+    def _fill(combo: QComboBox, names: list[str], chosen: str | int | None) -> None:
+        combo.clear()
+        combo.addItem(SYSTEM_DEFAULT, None)
+        for name in names:
+            combo.addItem(name, name)
+        if chosen is not None and combo.findData(chosen) < 0:
+            combo.addItem(f"{chosen} (not found now)", chosen)
+        combo.setCurrentIndex(max(0, combo.findData(chosen)))
+
+    async def _test_microphone(self) -> None:
+        self.mic_button.setEnabled(False)
+        self.mic_result.show_progress("Listening for a few seconds… say something.")
+        loudest = 0.0
+
+        def heard(level: float) -> None:
+            nonlocal loudest
+            loudest = max(loudest, level)
+            self.meter.set_level(level)
+
+        try:
+            await self._actions.test_microphone(self.input_device.currentData(), heard)
+        except AssistantError as error:
+            self.mic_result.show_failure(error.message)
+        except Exception as error:
+            self.mic_result.show_failure(unexpected(error))
+            raise
+        else:
+            if fill_of(loudest) < QUIET:
+                self.mic_result.show_failure(
+                    "The microphone recorded only silence. Check that it is not muted, or "
+                    "choose another microphone above."
+                )
+            else:
+                self.mic_result.show_success("The microphone works: it heard you.")
+        finally:
+            self.meter.set_level(0.0)
+            self.mic_button.setEnabled(True)
+
+    async def _test_speaker(self) -> None:
+        self.speaker_button.setEnabled(False)
+        self.speaker_result.show_progress("Playing a short tone…")
+        try:
+            await self._actions.test_speaker(self.output_device.currentData())
+        except AssistantError as error:
+            self.speaker_result.show_failure(error.message)
+        except Exception as error:
+            self.speaker_result.show_failure(unexpected(error))
+            raise
+        else:
+            self.speaker_result.show_success(
+                "The tone was played. If you heard nothing, check the volume or choose "
+                "another speaker."
+            )
+        finally:
+            self.speaker_button.setEnabled(True)

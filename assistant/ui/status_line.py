@@ -1,0 +1,66 @@
+"""The line under the conversation that always says what is happening, with a live microphone
+level while listening and a busy bar while the assistant works."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
+
+from assistant.ui.colours import Role, error_colour
+from assistant.ui.level_meter import LevelMeter
+
+
+class Activity(Enum):
+    IDLE = "idle"
+    BUSY = "busy"  # getting ready, transcribing, thinking: an indeterminate bar moves
+    LISTENING = "listening"  # the level meter shows
+    SPEAKING = "speaking"
+    ERROR = "error"  # the text is shown in the theme's error colour
+
+
+class StatusLine(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.activity = Activity.IDLE
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName("Status")
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.meter = LevelMeter()
+        self.meter.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setAccessibleName("Working")
+        self.busy.setMaximumWidth(self.fontMetrics().averageCharWidth() * 14)
+        self.busy.setMaximumHeight(self.meter.sizeHint().height() + 2)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.meter, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.busy, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.show_status("", Activity.IDLE)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_status(self, text: str, activity: Activity) -> None:
+        self.activity = activity
+        self.label.setText(text)
+        self.setAccessibleDescription(text)
+        self.meter.setVisible(activity is Activity.LISTENING)
+        self.busy.setVisible(activity is Activity.BUSY)
+        if activity is not Activity.LISTENING:
+            self.meter.set_level(0.0)
+        palette = self.label.palette()
+        colour = error_colour(self.palette()) if activity is Activity.ERROR else None
+        palette.setColor(Role.WindowText, colour or self.palette().color(Role.WindowText))
+        self.label.setPalette(palette)
+
+    def set_level(self, level: float) -> None:
+        if self.activity is Activity.LISTENING:
+            self.meter.set_level(level)

@@ -1,0 +1,109 @@
+"""The conversation view: bubbles, streaming text, the highlighted sentence, following the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+
+from assistant.ui.conversation_view import ConversationView
+
+pytestmark = pytest.mark.gui
+
+
+def view_of(qtbot: Any) -> ConversationView:
+    view = ConversationView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    return view
+
+
+def stream(view: ConversationView, text: str, step: int = 3) -> None:
+    for start in range(0, len(text), step):
+        view.add_reply_text(text[start : start + step])
+
+
+def test_each_side_gets_its_own_bubble_in_order(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Hello?")
+    stream(view, "Hi there. How can I help?")
+    view.end_reply()
+    view.add_user("Tell me a joke.")
+    stream(view, "No.")
+    shown = " ".join(view.toPlainText().split())
+    assert (
+        shown == "You Hello? Assistant Hi there. How can I help? You Tell me a joke. Assistant No."
+    )
+
+
+def test_the_spoken_sentence_is_found_after_emoji_and_repeats(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    stream(view, "Yes 😀 indeed. Yes 😀 indeed. And\nthen more.")
+    view.highlight_sentence("Yes 😀 indeed. ")
+    first = view.spoken_position()
+    view.highlight_sentence("Yes 😀 indeed. ")
+    second = view.spoken_position()
+    assert view.spoken_text() == "Yes 😀 indeed."
+    assert first is not None and second is not None
+    assert second > first  # the second time, the second occurrence
+    view.highlight_sentence("And\nthen more.")
+    assert view.spoken_text().replace("\u2029", "\n") == "And\nthen more."
+    view.end_reply()
+    assert view.spoken_text() == ""
+
+
+def test_a_sentence_not_in_the_reply_highlights_nothing(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    stream(view, "Only this.")
+    view.highlight_sentence("Something else.")
+    assert view.spoken_text() == ""
+
+
+def test_a_cut_off_reply_says_so_once(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    stream(view, "I was saying")
+    view.end_reply(interrupted=True)
+    view.end_reply(interrupted=True)  # told again by the turn's own end
+    assert view.toPlainText().count("Assistant · interrupted") == 1
+
+
+def test_notices_and_errors_appear_between_bubbles(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Hi")
+    view.add_notice("The chat service failed. Try again.", is_error=True)
+    assert view.toPlainText().rstrip().endswith("The chat service failed. Try again.")
+
+
+def test_a_long_conversation_follows_the_end_unless_the_user_scrolled_up(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    bar = view.verticalScrollBar()
+    for number in range(30):
+        view.add_user(f"Question {number}")
+        stream(view, f"Answer number {number}. " * 3)
+        view.end_reply()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
+    bar.setValue(0)  # the user reads an older part
+    stream(view, "More text arrives.")
+    qtbot.wait(300)
+    assert bar.value() == 0
+    bar.setValue(bar.maximum())
+    view.add_user("And now?")
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=3000)
+
+
+def test_a_dark_theme_recolours_what_is_shown(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Hi")
+
+    def bubble_colour() -> QColor:
+        table = view._bubbles[0].table
+        return table.cellAt(0, 0).format().background().color()
+
+    assert bubble_colour().lightnessF() > 0.6
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    view.setPalette(dark)
+    assert bubble_colour().lightnessF() < 0.4

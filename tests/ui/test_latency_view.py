@@ -1,0 +1,85 @@
+"""The timings waterfall: what each row and the summary say about a turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.core.timeline import TurnTimeline
+from assistant.ui.latency_view import EMPTY_TEXT, LatencyView, Stage, rows_of, summary_of
+
+pytestmark = pytest.mark.gui
+
+
+def spoken_turn(sentences: int = 3) -> TurnTimeline:
+    """Released at 100.0 s; transcript at +0.3, first token at +0.5; 1 s sentences."""
+    timeline = TurnTimeline(input_start=98.0, input_end=100.0)
+    timeline.transcript_ready = 100.3
+    timeline.first_token = 100.5
+    for index in range(sentences):
+        sentence = timeline.add_sentence(f"Sentence {index}.")
+        sentence.request_sent = 100.6 + index * 0.1
+        sentence.first_byte = sentence.request_sent + 0.2
+        sentence.first_sample = 100.9 + index * 1.01
+        sentence.last_sample = sentence.first_sample + 1.0
+    timeline.finished = 104.0
+    timeline.connections_opened = 2
+    return timeline
+
+
+def test_a_spoken_turn_shows_transcription_the_model_and_each_sentence() -> None:
+    rows = rows_of(spoken_turn())
+    assert [row.label for row in rows] == [
+        "Transcription",
+        "Model's first word",
+        "Sentence 1",
+        "Sentence 2",
+        "Sentence 3",
+    ]
+    assert rows[0].note == "300 ms" and rows[0].spans[0].stage is Stage.TRANSCRIBING
+    assert rows[1].note == "200 ms"
+    first = rows[2]
+    assert [span.stage for span in first.spans] == [Stage.VOICING, Stage.PLAYING]
+    assert first.spans[1].start == pytest.approx(0.9)
+    assert first.note == "heard at 900 ms"
+    assert rows[3].note == "gap 10 ms"
+    assert summary_of(spoken_turn()) == (
+        "First audio 900 ms after you let go; transcribed in 300 ms; first word from the model "
+        "at 500 ms; longest gap between sentences 10 ms; 2 new connections."
+    )
+
+
+def test_a_typed_message_has_no_transcription_row() -> None:
+    timeline = spoken_turn(1)
+    timeline.transcript_ready = timeline.input_end
+    assert [row.label for row in rows_of(timeline)] == ["Model's first word", "Sentence 1"]
+    assert "transcribed" not in summary_of(timeline)
+
+
+def test_long_replies_show_the_first_sentences_and_a_count() -> None:
+    rows = rows_of(spoken_turn(9))
+    assert rows[-1].label == "… and 3 more" and rows[-1].spans == ()
+    assert len(rows) == 2 + 6 + 1
+
+
+def test_an_interrupted_turn_says_so() -> None:
+    timeline = spoken_turn(2)
+    timeline.interrupted = True
+    assert summary_of(timeline).endswith("; interrupted.")
+
+
+def test_the_widget_grows_with_the_rows_and_paints(qtbot: Any) -> None:
+    view = LatencyView()
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    assert view.summary() == EMPTY_TEXT
+    empty = view.heightForWidth(500)
+    view.show_timeline(spoken_turn())
+    assert view.heightForWidth(500) > empty + 5 * view.fontMetrics().height()
+    assert view.accessibleDescription() == view.summary()
+    picture = view.grab().toImage()
+    colours = {picture.pixel(x, y) for x in range(0, 500, 5) for y in range(0, 200, 5)}
+    assert len(colours) > 4  # bars in several colours, not a blank box
+    view.clear()
+    assert view.rows == [] and view.summary() == EMPTY_TEXT
