@@ -4,19 +4,32 @@ client, the adapters and the turn controller, then hands them to the GUI or the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
-from assistant.config import Secrets, Settings
+from assistant import logs
+from assistant.config import Secrets, Settings, config_path, load_secrets
 from assistant.core.conversation import Conversation
+from assistant.core.errors import AssistantError, ConfigError
+from assistant.core.history import HistoryStore
 from assistant.core.protocols import AudioInput, AudioOutput, ChatModel, Synthesizer, Transcriber
-from assistant.core.reply_speaker import ReplySpeaker
+from assistant.core.reply_speaker import ReplySpeaker, pieces_of
+from assistant.core.splitter import SentenceSplitter
+from assistant.core.timeline import TurnTimeline
 from assistant.core.turn import TurnController, TurnOptions
 from assistant.providers.http import ConnectionStats, make_http_client
+
+if TYPE_CHECKING:
+    from assistant.ui.main_window import MainWindow
+    from assistant.ui.settings_actions import AudioDevice, SettingsActions
+    from assistant.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +45,7 @@ class Services:
     synthesizer: Synthesizer
     output: AudioOutput
     controller: TurnController
+    history: HistoryStore | None = None
 
     async def aclose(self) -> None:
         await self.controller.aclose()
@@ -39,6 +53,8 @@ class Services:
         if close is not None:
             close()
         await self.client.aclose()
+        if self.history is not None:
+            self.history.close()
 
 
 def make_transcriber(
@@ -99,52 +115,242 @@ def build_services(
     secrets: Secrets,
     *,
     microphone: AudioInput | None = None,
+    history_path: Path | None = None,
 ) -> Services:
-    """Wire one assistant. `microphone` replaces the sound card's input (`turn --wav FILE`)."""
+    """Wire one assistant. `microphone` replaces the sound card's input (`turn --wav FILE`);
+    the conversation history goes to `history_path` (default: the per-user data folder)."""
     from assistant.audio.microphone import Microphone
     from assistant.audio.speaker import Speaker
+    from assistant.providers.history_sqlite import SqliteHistory, default_history_path
 
+    logs.protect(*(getattr(secrets, f.name) for f in dataclasses.fields(secrets)))
     client, connections = make_http_client(settings.network)
     transcriber = make_transcriber(settings, secrets, client)
     synthesizer = make_synthesizer(settings, secrets, client)
+    chat = make_chat(settings, secrets, client)
     output = Speaker(settings.audio.output_device)
+    history: HistoryStore | None
+    try:
+        history = SqliteHistory(history_path or default_history_path())
+    except AssistantError as error:  # the assistant still works, it just cannot remember
+        log.warning("%s", error.message)
+        history = None
     controller = TurnController(
         microphone=microphone or Microphone(settings.audio.input_device),
         transcriber=transcriber,
-        chat=make_chat(settings, secrets, client),
+        chat=chat,
         speaker=ReplySpeaker(synthesizer, output, lookahead=settings.tts.lookahead),
         conversation=Conversation(settings.llm.system_prompt, settings.llm.history_chars),
         connections=connections,
         options=TurnOptions(max_recording_seconds=settings.audio.max_recording_seconds),
+        history=history,
     )
-    return Services(settings, client, connections, transcriber, synthesizer, output, controller)
+    return Services(
+        settings, client, connections, transcriber, synthesizer, output, controller, history
+    )
 
 
-def run_gui(settings: Settings, secrets: Secrets) -> int:
-    """One loop for Qt and asyncio (qasync): the window shows first, the model loads behind it."""
+def run_gui(settings: Settings, secrets: Secrets, path: Path | None = None) -> int:
+    """One loop for Qt and asyncio (qasync): the window shows first, the model loads behind it.
+    Settings saved in the dialog are written to `path` (default: the per-user file) and applied
+    at once."""
     from PySide6.QtWidgets import QApplication
 
     from assistant.ui.event_loop import AppEventLoop
-    from assistant.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Voice Assistant")
     app.setDesktopFileName("voice-assistant")
+    session = GuiSession(settings, secrets, path or config_path(None))
+    # asyncio.Runner, not asyncio.run: run() takes a loop_factory only from Python 3.12 on.
+    with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
+        runner.run(session.run())
+    return 0
 
-    async def main() -> None:
+
+class GuiSession:
+    """The window and the services behind it. Saving Settings rebuilds the services and hands
+    the window the new controller; the conversation carries over."""
+
+    def __init__(self, settings: Settings, secrets: Secrets, path: Path) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.path = path
+        self.services: Services | None = None
+        self.window: MainWindow | None = None
+        self._dialog: SettingsDialog | None = None
+
+    async def run(self) -> None:
+        from assistant.ui.main_window import MainWindow
+        from assistant.ui.window_memory import window_memory
+
         closed = asyncio.Event()
-        services = build_services(settings, secrets)
-        window = MainWindow(services.controller, talk_mode=settings.audio.talk_mode)
+        self.services = build_services(self.settings, self.secrets)
+        self.window = window = MainWindow(
+            self.services.controller,
+            talk_mode=self.settings.audio.talk_mode,
+            check_brain=self.check_brain,
+            memory=window_memory(),
+        )
         window.closed.connect(closed.set)
+        window.settings_requested.connect(self.open_settings)
         window.show()
-        services.controller.start()
+        self.services.controller.start()
+        window.check_brain_now()
         try:
             await closed.wait()
         finally:
-            await services.aclose()
+            await self.services.aclose()
 
-    asyncio.run(main(), loop_factory=lambda: AppEventLoop(app))
-    return 0
+    async def check_brain(self) -> None:
+        assert self.services is not None
+        await check_chat(self.services.controller.chat)
+
+    def open_settings(self) -> None:
+        from assistant.ui.settings_dialog import SettingsDialog
+
+        if self._dialog is not None and self._dialog.isVisible():
+            self._dialog.raise_()
+            self._dialog.activateWindow()
+            return
+        self._dialog = SettingsDialog(
+            self.settings, self.secrets, self.settings_actions(), parent=self.window
+        )
+        self._dialog.saved.connect(self._saved)
+        self._dialog.open()
+
+    def _saved(self, settings: Settings) -> None:
+        assert self.window is not None
+        self.window.tasks.start(self.apply(settings))
+
+    async def apply(self, settings: Settings) -> None:
+        """Use `settings` (already validated and saved) without restarting the app."""
+        assert self.services is not None and self.window is not None
+        old = self.services
+        secrets = await asyncio.to_thread(load_secrets)  # the keyring may take a moment
+        try:
+            self.services = build_services(settings, secrets)
+        except AssistantError as error:  # e.g. a key with characters keys never have
+            self.window.report(error.message)
+            return
+        self.settings, self.secrets = settings, secrets
+        conversation = self.services.controller.conversation
+        for turn in old.controller.conversation.turns:
+            if turn.role == "user":
+                conversation.add_user(turn.text)
+            else:
+                conversation.add_assistant(turn.text, turn.interrupted)
+        self.window.use_controller(self.services.controller)
+        self.window.set_talk_mode(settings.audio.talk_mode)
+        self.services.controller.start()
+        self.window.check_brain_now()
+        await old.aclose()
+
+    def settings_actions(self) -> SettingsActions:
+        from assistant.config import delete_secret, save_settings, store_secret
+        from assistant.providers.llm.openai_chat import PRESETS
+        from assistant.ui.settings_actions import SettingsActions
+
+        def client() -> httpx.AsyncClient:
+            assert self.services is not None
+            return self.services.client
+
+        async def voice(settings: Settings, secrets: Secrets) -> None:
+            assert self.services is not None
+            same = settings.tts == self.settings.tts and secrets == self.secrets
+            synthesizer = self.services.synthesizer if same else None  # Piper stays loaded
+            await speak_sample(client(), settings, secrets, synthesizer)
+
+        return SettingsActions(
+            save_settings=lambda settings: save_settings(settings, self.path),
+            store_secret=store_secret,
+            delete_secret=delete_secret,
+            test_brain=lambda settings, secrets: check_brain_settings(client(), settings, secrets),
+            test_voice=voice,
+            test_microphone=listen_to_microphone,
+            test_speaker=play_test_tone,
+            list_devices=audio_devices,
+            brain_presets=dict(PRESETS),
+        )
+
+
+# What the settings dialog's Test buttons and the window's banner do; each raises an
+# AssistantError that says what is wrong.
+
+VOICE_SAMPLE = "Hello! This is how I will sound when I answer you."
+MICROPHONE_TEST_SECONDS = 3.0
+
+
+async def check_chat(chat: ChatModel | None) -> None:
+    """Whether a language model answers (the window shows a banner if not)."""
+    from assistant.core.turn import NO_BRAIN
+    from assistant.providers.llm.openai_chat import OpenAiChat
+
+    if chat is None:
+        raise ConfigError(NO_BRAIN)
+    if isinstance(chat, OpenAiChat):
+        await chat.check()
+
+
+async def check_brain_settings(
+    client: httpx.AsyncClient, settings: Settings, secrets: Secrets
+) -> None:
+    await check_chat(make_chat(settings, secrets, client))
+
+
+async def speak_sample(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    secrets: Secrets,
+    synthesizer: Synthesizer | None = None,
+) -> None:
+    """Speak VOICE_SAMPLE with the voice `settings` name, through the chosen speaker."""
+    from assistant.audio.speaker import Speaker
+
+    synthesizer = synthesizer or make_synthesizer(settings, secrets, client)
+    splitter = SentenceSplitter(max_bytes=synthesizer.max_text_bytes)
+    pieces = [*splitter.feed(VOICE_SAMPLE), *splitter.flush()]
+    speaker = ReplySpeaker(synthesizer, Speaker(settings.audio.output_device))
+    await speaker.speak(pieces_of(pieces), TurnTimeline())
+
+
+async def listen_to_microphone(device: str | None, on_level: Callable[[float], None]) -> None:
+    from assistant.audio.microphone import Microphone
+
+    microphone = Microphone(device)
+    await microphone.start(on_level)
+    try:
+        await asyncio.sleep(MICROPHONE_TEST_SECONDS)
+    finally:
+        await microphone.stop()
+
+
+async def play_test_tone(device: str | None) -> None:
+    """Play a soft 440 Hz beep of 0.6 s (faded in and out, so it does not click)."""
+    import numpy as np
+
+    from assistant.audio.speaker import Speaker
+
+    rate = 24_000
+    t = np.arange(int(rate * 0.6)) / rate
+    fade = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.02)
+    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t) * fade).astype("<i2").tobytes()
+    stream = await Speaker(device).open(rate, lambda event: None)
+    try:
+        await stream.write(tone, 0)
+        stream.end_tag(0)
+        await stream.drain()
+    finally:
+        await stream.close()
+
+
+async def audio_devices() -> list[AudioDevice]:
+    from assistant.audio.devices import list_devices
+    from assistant.ui.settings_actions import AudioDevice
+
+    found = await asyncio.to_thread(list_devices)
+    return [AudioDevice(d.name, d.max_input_channels > 0, d.max_output_channels > 0) for d in found]
 
 
 class Wiring:
@@ -157,8 +363,8 @@ class Wiring:
         return build_services(settings, secrets, microphone=microphone)
 
     @staticmethod
-    def run_gui(settings: Settings, secrets: Secrets) -> int:
-        return run_gui(settings, secrets)
+    def run_gui(settings: Settings, secrets: Secrets, path: Path) -> int:
+        return run_gui(settings, secrets, path)
 
     @staticmethod
     def file_input(path: str) -> AudioInput:

@@ -9,9 +9,10 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
-from assistant import __version__
+from assistant import __version__, logs
 from assistant.config import Secrets, Settings, config_path, load_secrets, load_settings
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, TurnFinished, UserSaid
@@ -29,7 +30,7 @@ class Wiring(Protocol):
     ) -> Any: ...
 
     @staticmethod
-    def run_gui(settings: Settings, secrets: Secrets) -> int: ...
+    def run_gui(settings: Settings, secrets: Secrets, path: Path) -> int: ...
 
     @staticmethod
     def file_input(path: str) -> AudioInput: ...
@@ -45,7 +46,13 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="the settings file (TOML)")
     common.add_argument("--json", action="store_true", help="print a machine-readable result")
-    common.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what happens to stderr (-vv: every library's debug lines too, keys masked)",
+    )
 
     top = argparse.ArgumentParser(
         prog="assistant",
@@ -84,11 +91,9 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The window keeps a log file (for bug reports); the headless commands log to stderr only.
+    window = args.command in (None, "gui") and not (args.self_test or args.self_test_url)
+    logs.configure(args.verbose, log_file=logs.default_log_file() if window else None)
     if args.self_test or args.self_test_url:
         from assistant import selftest
 
@@ -96,10 +101,11 @@ def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
     try:
         if args.command == "devices":
             return _print(args, {"devices": wiring.list_devices()}, _devices_text)
-        settings = load_settings(config_path(args.config))
+        path = config_path(args.config)
+        settings = load_settings(path)
         secrets = load_secrets()
         if args.command in (None, "gui"):
-            return wiring.run_gui(settings, secrets)
+            return wiring.run_gui(settings, secrets, path)
         command = {"transcribe": _transcribe, "speak": _speak, "turn": _turn}[args.command]
         result = asyncio.run(command(args, settings, secrets, wiring))
     except ConfigError as error:

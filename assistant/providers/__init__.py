@@ -1,1 +1,1 @@
-"""One module per engine or vendor, each implementing a core protocol; plus the app-wide HTTP client."""
+"""One module per engine or vendor, each implementing a core protocol; and the shared client."""

@@ -42,10 +42,13 @@ def test_the_app_opens_its_window_on_a_real_screen(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output = ""
     try:
         deadline = time.monotonic() + 30
         while "Voice Assistant" not in window_titles(xvfb):
-            assert app.poll() is None, f"the app exited: {app.communicate()[0][-2000:]}"
+            if app.poll() is not None:
+                output = app.communicate()[0]
+                raise AssertionError(f"the app exited: {output[-2000:]}")
             assert time.monotonic() < deadline, "no window titled 'Voice Assistant' within 30 s"
             time.sleep(0.1)
         time.sleep(1.0)  # let it paint
@@ -56,7 +59,8 @@ def test_the_app_opens_its_window_on_a_real_screen(
     finally:
         app.terminate()
         try:
-            app.wait(10)
+            output += app.communicate(timeout=10)[0]
         except subprocess.TimeoutExpired:
             app.kill()
-            app.wait(10)
+            output += app.communicate(timeout=10)[0]
+    assert "Traceback" not in output, output[-2000:]

@@ -21,20 +21,22 @@ def _free_display() -> int:
 
 
 @pytest.fixture(scope="session")
-def xvfb() -> Iterator[str]:
+def xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start Xvfb on a free display and yield its name (e.g. ':91'); stopped after the session."""
     if shutil.which("Xvfb") is None:
         pytest.fail("Xvfb is not installed: run `make test`, which installs the xvfb package.")
     display = f":{_free_display()}"
-    server = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path_factory.mktemp("xvfb") / "xvfb.log"
+    with log.open("wb") as log_file:  # a file, not a pipe: nobody has to keep reading it
+        server = subprocess.Popen(
+            ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     try:
         for _ in range(100):  # up to 5 s
             if server.poll() is not None:
-                message = server.stderr.read().decode(errors="replace") if server.stderr else ""
+                message = log.read_text(errors="replace")
                 pytest.fail(f"Xvfb {display} did not start: {message.strip()[-400:]}")
             probe = subprocess.run(
                 ["xwininfo", "-root", "-display", display], capture_output=True, check=False
