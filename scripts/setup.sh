@@ -16,7 +16,7 @@ DEBS=(
   pulseaudio pulseaudio-utils libasound2-plugins
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-xkb1
   libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-shape0 libegl1 libgl1 libfontconfig1
-  libdbus-1-3
+  libdbus-1-3 libwayland-cursor0 libwayland-egl1
   x11-utils espeak-ng sox imagemagick
 )
 if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
@@ -45,7 +45,13 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 
 [ -x $VENV/bin/python ] || "$PY" -m venv $VENV
-if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ]; then
+# Reinstall when pyproject.toml changed, or when the installed package no longer imports as the
+# project's own (an editable install made before a package existed sees it as a namespace).
+installed_ok() {
+  (cd / && "$OLDPWD/$VENV/bin/python" -c 'import assistant, sys; sys.exit(assistant.__file__ is None)') \
+    >/dev/null 2>&1
+}
+if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ] || ! installed_ok; then
   echo "setup: installing the project into $VENV"
   $VENV/bin/python -m pip install -q --upgrade pip
   $VENV/bin/python -m pip install -q -e '.[dev]'
