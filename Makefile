@@ -14,8 +14,8 @@ run: setup
 test: setup lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check assistant tests benchmarks
-	$(BIN)/ruff format --check assistant tests benchmarks
+	$(BIN)/ruff check --no-cache assistant tests benchmarks packaging
+	$(BIN)/ruff format --no-cache --check assistant tests benchmarks packaging
 
 typecheck:
 	$(BIN)/mypy
@@ -24,7 +24,11 @@ pytest:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
+
+# The Linux .deb and tarball in dist/, from a clean build environment (see packaging/README.md).
+bundle: setup
+	packaging/build.sh
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

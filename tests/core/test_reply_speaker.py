@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from assistant.core.splitter import Piece
 
 from assistant.core.errors import ServiceError
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
+from assistant.core.splitter import Piece
 from assistant.core.timeline import TurnTimeline
 from tests.support.memory import MemoryOutput, MemorySynthesizer, tone
 

@@ -27,9 +27,11 @@ def xvfb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("Xvfb is not installed: run `make test`, which installs the xvfb package.")
     display = f":{_free_display()}"
     log = tmp_path_factory.mktemp("xvfb") / "xvfb.log"
+    # -noreset: by default Xvfb resets whenever its last client leaves (every xwininfo poll),
+    # and an app connecting during the reset makes Qt abort.
     with log.open("wb") as log_file:  # a file, not a pipe: nobody has to keep reading it
         server = subprocess.Popen(
-            ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"],
             stdout=subprocess.DEVNULL,
             stderr=log_file,
         )
