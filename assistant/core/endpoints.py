@@ -2,7 +2,8 @@
 
 A cloud endpoint must use https; plain http is allowed only for this machine (a local model or
 voice server). URLs carrying credentials (`https://user@host`) or non-ASCII host names (lookalike
-IDN domains) are refused outright.
+IDN domains) are refused outright. A vendor-specific key (Volcano's token) goes only to hosts under
+that vendor's own domains, or to this machine.
 """
 
 from __future__ import annotations
@@ -82,6 +83,21 @@ def check_endpoint(url: str, what: str = "endpoint") -> str:
     if parts.query or parts.fragment:
         raise EndpointError(f"The {what} '{shown}' must not contain '?' or '#' parts.")
     return url.rstrip("/")
+
+
+def check_vendor_endpoint(url: str, what: str, vendor: str, domains: tuple[str, ...]) -> str:
+    """`check_endpoint`, and the host must be one of `domains` or under one of them (or this
+    machine, for a local gateway or a test server): a key made for one vendor is sent to that
+    vendor only, never to a lookalike such as openspeech.bytedance.com.evil.com."""
+    url = check_endpoint(url, what)
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if is_loopback_host(host) or any(host == d or host.endswith(f".{d}") for d in domains):
+        return url
+    listed = " or ".join(domains)
+    raise EndpointError(
+        f"The {what} host '{host}' is not a {vendor} server (those end in {listed}), so your "
+        f"{vendor} key will not be sent there. Check the {what} in Settings."
+    )
 
 
 def _is_ip_address(host: str) -> bool:

@@ -28,6 +28,7 @@ from assistant.core.events import (
     TurnState,
     UserSaid,
 )
+from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
 from assistant.core.protocols import AudioInput, ChatModel, ConnectionCounter, Transcriber
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece, SentenceSplitter
@@ -62,6 +63,7 @@ class TurnController:
         conversation: Conversation,
         connections: ConnectionCounter,
         options: TurnOptions | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.microphone = microphone
         self.transcriber = transcriber
@@ -71,6 +73,8 @@ class TurnController:
         self.connections = connections
         self.options = options or TurnOptions()
         self.events: Signal[Event] = Signal()
+        # Every message goes to the history store as it happens; a failing store only warns.
+        self.history = HistoryRecorder(history, lambda error: self._emit(Notice(error.message)))
         self.state = TurnState.LOADING
         self.last_timeline: TurnTimeline | None = None
         # Dictation: what was said lands in the conversation view (and the clipboard, in the
@@ -79,6 +83,7 @@ class TurnController:
         self._turn: asyncio.Task[None] | None = None
         self._released = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
+        self._unwinding: set[asyncio.Task[None]] = set()  # cancelled turns, still cleaning up
         self._loaded: asyncio.Task[None] | None = None
 
     # ---- intents -------------------------------------------------------------------------
@@ -119,7 +124,14 @@ class TurnController:
     def new_conversation(self) -> None:
         self._cancel_turn()
         self.conversation.clear()
+        self.history.new_conversation()
         self._set_state(TurnState.READY)
+
+    def resume_conversation(self, conversation_id: int | None = None) -> list[StoredMessage]:
+        """Go on with a stored conversation (None: the latest): the model is sent its messages
+        again, and they are returned for the window to show. Empty if there is none."""
+        self._cancel_turn()
+        return self.history.resume(conversation_id, self.conversation)
 
     async def wait(self) -> None:
         """Wait until the current turn (if any) has ended."""
@@ -134,6 +146,7 @@ class TurnController:
     async def aclose(self) -> None:
         self._cancel_turn()
         await self.wait()
+        await asyncio.gather(*self._unwinding, return_exceptions=True)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -222,6 +235,8 @@ class TurnController:
             return
         chat = self.chat
         self.conversation.add_user(user_text)
+        self.history.user(user_text)
+        record = self.history.reply()
         self._set_state(TurnState.THINKING)
         written: list[str] = []
         pieces: list[Piece] = []
@@ -232,6 +247,7 @@ class TurnController:
                 if timeline.first_token is None:
                     timeline.first_token = clock()
                 written.append(delta)
+                record.add(delta)  # stored before it is shown: a crash cannot lose what was seen
                 self._emit(ReplyDelta(delta))
                 for piece in splitter.feed(delta):
                     pieces.append(piece)
@@ -245,10 +261,12 @@ class TurnController:
         except BaseException:
             heard = self._heard(pieces)
             self.conversation.add_assistant(heard, interrupted=True)
+            record.interrupt(heard)
             self._finish(timeline, user_text, heard, opened_before, interrupted=True)
             raise
         reply = "".join(written)
         self.conversation.add_assistant(reply)
+        record.finish()
         self._finish(timeline, user_text, reply, opened_before, interrupted=False)
 
     async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
@@ -293,6 +311,9 @@ class TurnController:
         if turn is None or turn.done():
             return False
         turn.cancel()
+        # Still ours until it has unwound (it records what was heard): aclose() waits for it.
+        self._unwinding.add(turn)
+        turn.add_done_callback(self._unwinding.discard)
         return True
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ async def until(condition: Any, seconds: float, what: str) -> None:
 
 
 async def test_a_voice_turn_from_the_talk_button_to_the_sound_card(
-    virtual_sound_card: VirtualSoundCard, loopback: Any, tls: Any, qtbot: Any
+    virtual_sound_card: VirtualSoundCard, loopback: Any, tls: Any, qtbot: Any, tmp_path: Path
 ) -> None:
     chat = ChatServer(reply=REPLY, token_chars=3, delay_each=0.01)
     speech = OpenAiSpeechServer(api_key=API_KEY, ttfb=0.05, realtime_factor=10.0)
@@ -57,6 +58,7 @@ async def test_a_voice_turn_from_the_talk_button_to_the_sound_card(
     services = build_services(
         settings_for(chat_server.url, speech_server.url, str(tls.ca_file)),
         Secrets(llm_api_key=None, openai_api_key=API_KEY),
+        history_path=tmp_path / "history.sqlite3",
     )
     controller = services.controller
     events: list[Event] = []

@@ -62,6 +62,11 @@ MAX_STREAM_BYTES = 16 * 1024 * 1024
 DEADLINE_READ_TIMEOUTS = 10
 _MAX_ERROR_BODY = 64 * 1024  # bytes of an error or non-streamed answer read at most
 _DRAIN_SECONDS = 0.5  # after [DONE], how long the end of the body may take (keeps it reusable)
+# Sending a reply's request again, while none of it was shown: how often, how patiently.
+_TRIES = 3
+_FIRST_DELAY = 0.25
+_MAX_DELAY = 1.0
+_LONGEST_WAIT = 2.0  # a server asking for a longer pause than this is not waited for
 _OLLAMA_PORT = 11434
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what API keys are made of
 _MISSING_MODEL = re.compile(r"not[ _]?found|not[ _]?exist|no such|unknown|does not have access")
@@ -103,11 +108,33 @@ class OpenAiChat:
     async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         """The reply as text deltas. Stopping early closes the response at once and leaves the
         shared pool usable: cancel the task, or iterate inside `contextlib.aclosing(...)` when
-        breaking out (a generator merely dropped is closed only when collected)."""
+        breaking out (a generator merely dropped is closed only when collected).
+
+        A request that failed before any text came (a dropped kept-alive connection, a refused
+        connection, a 5xx, a 429 asking for a short wait) is sent again, with capped back-off."""
+        failed = 0
+        while True:
+            shown = False
+            try:
+                async with aclosing(self._attempt(messages)) as deltas:
+                    async for delta in deltas:
+                        shown = True
+                        yield delta
+                return
+            except _TryAgain as again:
+                failed += 1
+                delay = None if shown else _retry_delay(failed, again.retry_after)
+                if delay is None:
+                    raise again.error from again.__cause__
+                logger.info("%s Trying again in %.1f s.", again.error.message, delay)
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, messages: Sequence[Message]) -> AsyncGenerator[str, None]:
         logger.debug(
             "chat request to %s, model %s, %d messages", self._host, self._model, len(messages)
         )
         deadline = Deadline(self._deadline_seconds)
+        answering = False
         try:
             async with stream_within(
                 self._client,
@@ -117,6 +144,7 @@ class OpenAiChat:
                 json=self._body(messages),
                 headers=self._headers(),
             ) as response:
+                answering = True
                 await self._raise_for_status(response, deadline)
                 if _content_type(response) == "application/json":
                     if text := await self._whole_reply(response, deadline):
@@ -131,19 +159,19 @@ class OpenAiChat:
                 f"The chat service at {self._host} took more than {exc.seconds:.0f} s over one "
                 "reply, so it was stopped. Try again, or choose a faster model in Settings."
             ) from None
-        except H2Error as exc:  # httpx does not wrap every HTTP/2 protocol error
-            raise UnreachableError(
-                f"The connection to the chat service at {self._host} broke off "
-                f"({_reason(exc)}). Try again."
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise UnreachableError(self._timeout_message(exc)) from exc
+        except httpx.TimeoutException as exc:  # not retried: the listener waited long enough
+            raise UnreachableError(self._timeout_message(exc, answering)) from exc
         except httpx.ConnectError as exc:
-            raise UnreachableError(self._connect_message(exc)) from exc
-        except httpx.TransportError as exc:
-            raise UnreachableError(
-                f"The connection to the chat service at {self._host} broke off "
-                f"({_reason(exc)}). Try again."
+            error = UnreachableError(self._connect_message(exc))
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise error from exc
+            raise _TryAgain(error) from exc
+        except (httpx.TransportError, H2Error) as exc:  # httpx does not wrap every H2Error
+            raise _TryAgain(
+                UnreachableError(
+                    f"The connection to the chat service at {self._host} broke off "
+                    f"({_reason(exc)}). Try again."
+                )
             ) from exc
         except httpx.HTTPError as exc:
             raise ServiceError(
@@ -318,7 +346,12 @@ class OpenAiChat:
         if response.is_success:
             return
         body = await _read_capped(response, deadline)
-        raise self._http_error(response, body)
+        error = self._http_error(response, body)
+        if isinstance(error, RateLimitError):
+            raise _TryAgain(error, error.retry_after)
+        if response.status_code >= 500:
+            raise _TryAgain(error)
+        raise error
 
     def _http_error(self, response: httpx.Response, body: bytes) -> ServiceError:
         status = response.status_code
@@ -410,7 +443,7 @@ class OpenAiChat:
             "your network connection and the chat endpoint in Settings."
         )
 
-    def _timeout_message(self, exc: httpx.TimeoutException) -> str:
+    def _timeout_message(self, exc: httpx.TimeoutException, answering: bool = True) -> str:
         if isinstance(exc, httpx.ConnectTimeout):
             return (
                 f"The chat service at {self._host} did not accept a connection in time. Check "
@@ -418,10 +451,36 @@ class OpenAiChat:
             )
         if isinstance(exc, httpx.PoolTimeout):
             return "Too many requests were waiting for a connection. Try again in a moment."
+        if not answering:
+            return (
+                f"The chat service at {self._host} did not start answering in time. Try again, "
+                "or choose a faster model in Settings."
+            )
         return (
             f"The chat service at {self._host} stopped answering in the middle of the reply. "
             "Try again, or choose a faster model in Settings."
         )
+
+
+class _TryAgain(Exception):
+    """Raised inside one attempt: sending the request again may help. Never leaves `stream`."""
+
+    def __init__(self, error: ServiceError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _retry_delay(failed: int, retry_after: float | None) -> float | None:
+    """Seconds before the next try, or None to give up (tries used up, or a long wait asked)."""
+    if failed >= _TRIES:
+        return None
+    delay = min(_FIRST_DELAY * 2.0 ** (failed - 1), _MAX_DELAY)
+    if retry_after is not None:
+        if retry_after > _LONGEST_WAIT:
+            return None  # the user is waiting: say so instead
+        delay = max(delay, retry_after)
+    return delay
 
 
 def _checked_key(api_key: str | None) -> str | None:

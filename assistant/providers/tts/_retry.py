@@ -10,7 +10,6 @@ import re
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import cast
 
 import httpx
 from h2.exceptions import H2Error
@@ -23,14 +22,25 @@ from assistant.core.errors import (
     UnreachableError,
 )
 from assistant.core.protocols import AudioChunk
+from assistant.providers.http import Deadline, DeadlineExceeded, body_within, read_timeout
 
 log = logging.getLogger(__name__)
 
 # httpx does not wrap every HTTP/2 protocol error (a body shorter than its Content-Length, say).
 TRANSPORT_ERRORS = (httpx.HTTPError, H2Error)
 
-# The longest stretch of audio one sentence may bring: a runaway or hostile server stops here.
+# The longest stretch of audio one request may bring: a runaway or hostile server stops here.
+# Within that, what a text may bring grows with its length: speech runs at about 15 characters
+# a second in English and 4-5 in Chinese, so 0.5 s per character leaves room for slow voices.
 MAX_SENTENCE_SECONDS = 600
+_SECONDS_FLOOR = 10.0
+_SECONDS_PER_CHARACTER = 0.5
+# How long one request may take in all, in read timeouts for the first byte plus a time per
+# character: a server must make the audio about as fast as it plays, even in Chinese.
+_DEADLINE_READ_TIMEOUTS = 2.0
+_DEADLINE_PER_CHARACTER = 0.25
+# Volcano tokens are sent only to hosts under these domains (or to this machine).
+VOLCANO_DOMAINS = ("bytedance.com", "volces.com", "volcengine.com")
 # How much of an error body is read and shown: enough for a vendor's message, no more.
 ERROR_BODY_LIMIT = 64 * 1024
 _MESSAGE_CHARS = 200
@@ -133,6 +143,26 @@ def transport_error(
     return ServiceError(f"The request to the {service} at {host} failed ({exc}). Try again.")
 
 
+def audio_seconds_allowed(text: str, speed: float = 1.0) -> float:
+    """The most audio (in seconds) a server may send for `text` at `speed` before it is stopped."""
+    seconds = _SECONDS_FLOOR + _SECONDS_PER_CHARACTER * len(text)
+    return min(float(MAX_SENTENCE_SECONDS), seconds / max(speed, 0.25))
+
+
+def request_deadline(client: httpx.AsyncClient, text: str) -> Deadline:
+    """The moment by which the request for `text` must be done, headers and all its audio."""
+    first_byte = _DEADLINE_READ_TIMEOUTS * read_timeout(client)
+    return Deadline(first_byte + _DEADLINE_PER_CHARACTER * len(text))
+
+
+def deadline_error(exc: DeadlineExceeded, service: str, url: str) -> UnreachableError:
+    """Not retried: the listener has waited long enough."""
+    return UnreachableError(
+        f"The {service} at {httpx.URL(url).host} took more than {exc.seconds:.0f} s to send one "
+        "sentence's audio, so it was stopped. Check your internet connection, or try again later."
+    )
+
+
 def status_error(
     status: int, service: str, detail: str, fix_credentials: str, retry_after: float | None = None
 ) -> AssistantError | Transient:
@@ -186,17 +216,21 @@ def vendor_message(message: object, secret: str | None) -> str:
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
 
 
-def body_of(response: httpx.Response) -> AsyncGenerator[bytes, None]:
-    """The body as it arrives. httpx makes it an async generator; typed so, `aclosing` can close it
-    as soon as we stop reading, rather than leave httpx's inner generators to the garbage collector
-    (which may finalize them later, on a loop that is no longer running)."""
-    return cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+def body_of(
+    response: httpx.Response, deadline: Deadline | None = None
+) -> AsyncGenerator[bytes, None]:
+    """The body as it arrives, until `deadline` (DeadlineExceeded after it). Close it with
+    `aclosing` as soon as we stop reading, rather than leave httpx's inner generators to the
+    garbage collector (which may finalize them later, on a loop that is no longer running)."""
+    return body_within(response, deadline)
 
 
-async def read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+async def read_limited(
+    response: httpx.Response, limit: int, deadline: Deadline | None = None
+) -> tuple[bytes, bool]:
     """Up to `limit` bytes of the body, and whether the body was longer than that."""
     body = bytearray()
-    async with aclosing(body_of(response)) as pieces:
+    async with aclosing(body_of(response, deadline)) as pieces:
         async for piece in pieces:
             body += piece
             if len(body) > limit:
@@ -206,11 +240,14 @@ async def read_limited(response: httpx.Response, limit: int) -> tuple[bytes, boo
 
 class WholeSamples:
     """Re-cuts audio bytes on whole int16 samples (an odd byte waits for its partner) and stops a
-    sentence whose audio runs past MAX_SENTENCE_SECONDS."""
+    sentence whose audio runs past `seconds` (at most MAX_SENTENCE_SECONDS)."""
 
-    def __init__(self, sample_rate: int, service: str) -> None:
+    def __init__(
+        self, sample_rate: int, service: str, seconds: float = MAX_SENTENCE_SECONDS
+    ) -> None:
         self._carry = b""
-        self._bytes_left = MAX_SENTENCE_SECONDS * sample_rate * 2
+        self._seconds = min(seconds, MAX_SENTENCE_SECONDS)
+        self._bytes_left = int(self._seconds * sample_rate) * 2
         self._service = service
 
     def feed(self, data: bytes) -> bytes:
@@ -220,14 +257,15 @@ class WholeSamples:
         self._bytes_left -= whole
         if self._bytes_left < 0:
             raise ServiceError(
-                f"The {self._service} sent more than {_spoken(MAX_SENTENCE_SECONDS)} of audio for "
+                f"The {self._service} sent more than {_spoken(self._seconds)} of audio for "
                 "one sentence, so it was stopped. Try again, or choose another voice service."
             )
         return data[:whole]
 
 
-def _spoken(seconds: int) -> str:
-    return f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
+def _spoken(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60} minutes" if whole >= 120 else f"{whole} seconds"
 
 
 # Where a long text may be cut, best first: after a sentence, after a clause, at any space.

@@ -16,13 +16,18 @@ from assistant.config import OpenAiTtsSettings
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import AssistantError, AuthError, RateLimitError, ServiceError
 from assistant.core.protocols import AudioChunk
+from assistant.logs import protect
+from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
 from assistant.providers.tts._retry import (
     ERROR_BODY_LIMIT,
     TRANSPORT_ERRORS,
     Transient,
     WholeSamples,
+    audio_seconds_allowed,
     body_of,
+    deadline_error,
     read_limited,
+    request_deadline,
     retry_after_seconds,
     split_text,
     status_error,
@@ -51,6 +56,7 @@ class OpenAiSpeech:
         self._client = client
         self._settings = settings
         self._api_key = api_key or None  # local servers often need none
+        protect(self._api_key)
         self._url = f"{base_url}/audio/speech"
         self._host = httpx.URL(base_url).host
         # HEAD without the key: the server answers at once (401, 404 or 405 are all fine) without
@@ -81,26 +87,34 @@ class OpenAiSpeech:
             "speed": self._settings.speed,
         }
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        samples = WholeSamples(SAMPLE_RATE, SERVICE)
+        seconds = audio_seconds_allowed(text, self._settings.speed)
+        samples = WholeSamples(SAMPLE_RATE, SERVICE, seconds)
+        deadline = request_deadline(self._client, text)
         try:
-            async with self._client.stream("POST", self._url, json=body, headers=headers) as reply:
+            async with stream_within(
+                self._client, "POST", self._url, deadline, json=body, headers=headers
+            ) as reply:
                 if reply.status_code != 200:
-                    raise await self._status_error(reply)
-                if reply.headers.get("content-type", "").startswith("application/json"):
+                    raise await self._status_error(reply, deadline)
+                if not _is_audio(reply.headers.get("content-type", "")):
                     raise ServiceError(
                         f"The {SERVICE} at {self._host} answered with text instead of audio. "
                         "Check that the base URL in Settings > Voice points at a speech API."
                     )
-                async with aclosing(body_of(reply)) as pieces:
+                async with aclosing(body_of(reply, deadline)) as pieces:
                     async for data in pieces:
                         pcm = samples.feed(data)
                         if pcm:
                             yield AudioChunk(pcm, SAMPLE_RATE)
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, SERVICE, self._url) from exc
+        except DeadlineExceeded as exc:
+            raise deadline_error(exc, SERVICE, self._url) from None
 
-    async def _status_error(self, reply: httpx.Response) -> AssistantError | Transient:
-        body, _ = await read_limited(reply, ERROR_BODY_LIMIT)
+    async def _status_error(
+        self, reply: httpx.Response, deadline: Deadline
+    ) -> AssistantError | Transient:
+        body, _ = await read_limited(reply, ERROR_BODY_LIMIT, deadline)
         message, code = _openai_error(body)
         detail = vendor_message(message, self._api_key)
         status = reply.status_code
@@ -128,6 +142,14 @@ class OpenAiSpeech:
             "Check the key in Settings > API keys.",
             retry_after_seconds(reply),
         )
+
+
+def _is_audio(content_type: str) -> bool:
+    """Servers label raw PCM variously (audio/pcm, audio/L16, application/octet-stream, none);
+    JSON, HTML or other text is an answer meant for someone else (an error page, a proxy)."""
+    kind = content_type.split(";")[0].strip().lower()
+    textual = kind.startswith("text/") or kind.endswith(("/json", "+json", "/xml", "+xml"))
+    return not textual
 
 
 def _openai_error(body: bytes) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from assistant.config import VolcanoTtsSettings
-from assistant.core.endpoints import check_endpoint
+from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import (
     AssistantError,
     AuthError,
@@ -26,12 +26,17 @@ from assistant.core.errors import (
     ServiceError,
 )
 from assistant.core.protocols import AudioChunk
+from assistant.logs import protect
+from assistant.providers.http import DeadlineExceeded, stream_within
 from assistant.providers.tts._retry import (
-    MAX_SENTENCE_SECONDS,
     TRANSPORT_ERRORS,
+    VOLCANO_DOMAINS,
     Transient,
     WholeSamples,
+    audio_seconds_allowed,
+    deadline_error,
     read_limited,
+    request_deadline,
     retry_after_seconds,
     split_text,
     status_error,
@@ -58,7 +63,9 @@ class VolcanoTts:
     def __init__(
         self, client: httpx.AsyncClient, settings: VolcanoTtsSettings, token: str | None
     ) -> None:
-        self._url = check_endpoint(settings.endpoint, "Volcano TTS endpoint")
+        self._url = check_vendor_endpoint(
+            settings.endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS
+        )
         if settings.sample_rate not in RATES:
             raise ConfigError(
                 f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose 8000, "
@@ -72,12 +79,11 @@ class VolcanoTts:
         self._client = client
         self._settings = settings
         self._token = token
+        protect(token)
         url = httpx.URL(self._url)
         self._host = url.host
         # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
         self._origin = str(url.copy_with(path="/", query=None, fragment=None))
-        # The base64 reply of the longest sentence allowed, plus room for the JSON around it.
-        self._reply_limit = MAX_SENTENCE_SECONDS * self.sample_rate * 2 * 4 // 3 + 64 * 1024
 
     async def warm_up(self) -> None:
         try:
@@ -97,9 +103,16 @@ class VolcanoTts:
     async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
         request_id = str(uuid.uuid4())  # a reused one is refused (code 3006), so one per try
         headers = {"Authorization": f"Bearer;{self._token}"}
+        seconds = audio_seconds_allowed(text, self._settings.speed_ratio)
+        deadline = request_deadline(self._client, text)
         try:
-            async with self._client.stream(
-                "POST", self._url, json=self._body(text, request_id), headers=headers
+            async with stream_within(
+                self._client,
+                "POST",
+                self._url,
+                deadline,
+                json=self._body(text, request_id),
+                headers=headers,
             ) as response:
                 log.info(
                     "Volcano TTS request %s: HTTP %d, X-Tt-Logid %s",
@@ -107,16 +120,22 @@ class VolcanoTts:
                     response.status_code,
                     response.headers.get("x-tt-logid", "-"),
                 )
-                body, too_long = await read_limited(response, self._reply_limit)
+                body, too_long = await read_limited(response, self._reply_limit(seconds), deadline)
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, SERVICE, self._url) from exc
+        except DeadlineExceeded as exc:
+            raise deadline_error(exc, SERVICE, self._url) from None
         if too_long:
             raise ServiceError(
                 f"The {SERVICE} sent a reply too large to be one sentence's audio. Try again."
             )
-        pcm = self._audio_of(response, body)
+        pcm = self._audio_of(response, body, seconds)
         if pcm:
             yield AudioChunk(pcm, self.sample_rate)
+
+    def _reply_limit(self, seconds: float) -> int:
+        """The base64 reply of `seconds` of audio, plus room for the JSON around it."""
+        return int(seconds * self.sample_rate) * 2 * 4 // 3 + 64 * 1024
 
     def _body(self, text: str, request_id: str) -> dict[str, Any]:
         settings = self._settings
@@ -132,7 +151,7 @@ class VolcanoTts:
             "request": {"reqid": request_id, "text": text, "operation": "query"},
         }
 
-    def _audio_of(self, response: httpx.Response, body: bytes) -> bytes:
+    def _audio_of(self, response: httpx.Response, body: bytes, seconds: float) -> bytes:
         """The PCM in a reply, or the error it carries (by its code, else by its HTTP status)."""
         reply = _json_object(body)
         code = _code_of(reply)
@@ -161,7 +180,7 @@ class VolcanoTts:
                 f"The {SERVICE} sent audio that could not be decoded. Try again; if it keeps "
                 "happening, choose another voice service in Settings > Voice."
             ) from None
-        return WholeSamples(self.sample_rate, SERVICE).feed(audio)
+        return WholeSamples(self.sample_rate, SERVICE, seconds).feed(audio)
 
     def _code_error(self, code: int, detail: str) -> AssistantError | Transient:
         said = f"code {code}: {detail}" if detail else f"code {code}"

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from assistant.config import VolcanoV3TtsSettings
-from assistant.core.endpoints import check_endpoint
+from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import (
     AssistantError,
     AuthError,
@@ -26,14 +26,19 @@ from assistant.core.errors import (
     UnreachableError,
 )
 from assistant.core.protocols import AudioChunk
+from assistant.logs import protect
+from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
 from assistant.providers.tts._retry import (
     ERROR_BODY_LIMIT,
-    MAX_SENTENCE_SECONDS,
     TRANSPORT_ERRORS,
+    VOLCANO_DOMAINS,
     Transient,
     WholeSamples,
+    audio_seconds_allowed,
     body_of,
+    deadline_error,
     read_limited,
+    request_deadline,
     retry_after_seconds,
     split_text,
     status_error,
@@ -64,7 +69,9 @@ class VolcanoV3Tts:
     def __init__(
         self, client: httpx.AsyncClient, settings: VolcanoV3TtsSettings, token: str | None
     ) -> None:
-        self._url = check_endpoint(settings.endpoint, "Volcano TTS endpoint")
+        self._url = check_vendor_endpoint(
+            settings.endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS
+        )
         if not settings.appid:
             raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
         if not settings.speaker:
@@ -77,12 +84,11 @@ class VolcanoV3Tts:
         self._client = client
         self._settings = settings
         self._token = token
+        protect(token)
         url = httpx.URL(self._url)
         self._host = url.host
         # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
         self._origin = str(url.copy_with(path="/", query=None, fragment=None))
-        # Base64 of the longest sentence allowed, with ample room for the JSON around each piece.
-        self._reply_limit = MAX_SENTENCE_SECONDS * self.sample_rate * 2 * 2 + MAX_LINE_BYTES
 
     async def warm_up(self) -> None:
         try:
@@ -107,9 +113,11 @@ class VolcanoV3Tts:
             "X-Api-Resource-Id": self._settings.resource_id,
             "X-Api-Request-Id": request_id,
         }
+        seconds = audio_seconds_allowed(text)
+        deadline = request_deadline(self._client, text)
         try:
-            async with self._client.stream(
-                "POST", self._url, json=self._body(text), headers=headers
+            async with stream_within(
+                self._client, "POST", self._url, deadline, json=self._body(text), headers=headers
             ) as response:
                 log.info(
                     "Volcano TTS request %s: HTTP %d, X-Tt-Logid %s",
@@ -118,12 +126,14 @@ class VolcanoV3Tts:
                     response.headers.get("x-tt-logid", "-"),
                 )
                 if response.status_code != 200:
-                    raise await self._status_error(response)
-                async with aclosing(self._audio_of(response)) as pieces:
+                    raise await self._status_error(response, deadline)
+                async with aclosing(self._audio_of(response, seconds, deadline)) as pieces:
                     async for pcm in pieces:
                         yield AudioChunk(pcm, self.sample_rate)
         except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, SERVICE, self._url) from exc
+        except DeadlineExceeded as exc:
+            raise deadline_error(exc, SERVICE, self._url) from None
 
     def _body(self, text: str) -> dict[str, Any]:
         return {
@@ -135,13 +145,17 @@ class VolcanoV3Tts:
             },
         }
 
-    async def _audio_of(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    async def _audio_of(
+        self, response: httpx.Response, seconds: float, deadline: Deadline
+    ) -> AsyncGenerator[bytes, None]:
         """The PCM of each line as it arrives, until the line that says the sentence is done."""
-        samples = WholeSamples(self.sample_rate, SERVICE)
+        samples = WholeSamples(self.sample_rate, SERVICE, seconds)
+        # Base64 of that much audio, with ample room for the JSON around each piece.
+        limit = int(seconds * self.sample_rate) * 2 * 2 + MAX_LINE_BYTES
         finished = False
         async with (
-            aclosing(body_of(response)) as pieces,
-            aclosing(_lines(pieces, self._reply_limit)) as lines,
+            aclosing(body_of(response, deadline)) as pieces,
+            aclosing(_lines(pieces, limit)) as lines,
         ):
             # Read on to the end of the body even after the last line: a response closed early
             # would cost the kept-alive HTTP/1.1 connection.
@@ -165,8 +179,10 @@ class VolcanoV3Tts:
                 )
             )
 
-    async def _status_error(self, response: httpx.Response) -> AssistantError | Transient:
-        body, _ = await read_limited(response, ERROR_BODY_LIMIT)
+    async def _status_error(
+        self, response: httpx.Response, deadline: Deadline
+    ) -> AssistantError | Transient:
+        body, _ = await read_limited(response, ERROR_BODY_LIMIT, deadline)
         event = _json_object(body)
         code = _code_of(event)
         if code is not None and code not in (AUDIO, FINISHED):
