@@ -1,0 +1,1 @@
+"""Reproducible measurements. `make bench` runs them all and writes BENCHMARKS.md."""
