@@ -29,6 +29,9 @@ from assistant.core.protocols import (
 
 BLOCK_SECONDS = 0.02  # one write to the device: abort() silences it within about one block
 PERIOD_SECONDS = 0.02  # PortAudio's period; the device side holds three (60 ms)
+# While the reply's queue is dry, silence goes out in short writes: the writer takes new audio as
+# soon as one returns, so a block this short bounds how late the first sample is handed over.
+SILENCE_SECONDS = 0.005
 PIPELINE_SECONDS = 0.03  # beyond PortAudio's buffer, the sound server's own (measured ~10 ms)
 QUEUE_SECONDS = 0.5  # write() waits while more than this is queued
 FADE_SECONDS = 0.005  # with fade_on_abort, what comes next fades out over this long
@@ -297,7 +300,7 @@ class SpeakerStream:
     def _play(self) -> None:
         output = self._output
         block_bytes = max(1, round(BLOCK_SECONDS * output.rate)) * output.frame_bytes
-        silence = bytes(block_bytes)
+        silence = bytes(max(1, round(SILENCE_SECONDS * output.rate)) * output.frame_bytes)
         while True:
             with self._lock:
                 if self._stopping:
