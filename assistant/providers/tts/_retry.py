@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 from h2.exceptions import H2Error
@@ -106,6 +107,32 @@ async def with_retries(
                 raise failure.error from failure.__cause__
             log.info("%s: %s Trying again in %.1f s.", what, failure.error.message, delay)
         await asyncio.sleep(delay)
+
+
+async def synthesize_in_pieces(
+    text: str,
+    max_bytes: int,
+    attempt: Callable[[str], AsyncGenerator[AudioChunk, None]],
+    what: str,
+) -> AsyncGenerator[AudioChunk, None]:
+    """The audio of `text`, cut into pieces one request accepts, each retried as `with_retries`
+    allows, in order."""
+    for piece in split_text(text, max_bytes):
+        async with aclosing(with_retries(partial(attempt, piece), what)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+
+async def warm_connection(client: httpx.AsyncClient, url: str) -> None:
+    """HEAD `url` without credentials: any answer (401, 404, 405...) leaves a warm TLS connection
+    in the pool without synthesizing anything; a failure only means the first request pays."""
+    host = httpx.URL(url).host
+    try:
+        response = await client.head(url)
+    except (*TRANSPORT_ERRORS, AssistantError) as exc:
+        log.debug("Warming up the connection to %s failed: %r", host, exc)
+        return
+    log.debug("Warmed up the connection to %s (HTTP %d)", host, response.status_code)
 
 
 def transport_error(

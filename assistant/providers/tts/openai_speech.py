@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from functools import partial
 
 import httpx
 
@@ -29,11 +28,11 @@ from assistant.providers.tts._retry import (
     read_limited,
     request_deadline,
     retry_after_seconds,
-    split_text,
     status_error,
+    synthesize_in_pieces,
     transport_error,
     vendor_message,
-    with_retries,
+    warm_connection,
 )
 
 log = logging.getLogger(__name__)
@@ -64,19 +63,12 @@ class OpenAiSpeech:
         self._warm_up_url = f"{base_url}/models"
 
     async def warm_up(self) -> None:
-        try:
-            response = await self._client.head(self._warm_up_url)
-        except (*TRANSPORT_ERRORS, AssistantError) as exc:
-            log.debug("Warming up the connection to %s failed: %r", self._host, exc)
-            return
-        log.debug("Warmed up the connection to %s (HTTP %d)", self._host, response.status_code)
+        await warm_connection(self._client, self._warm_up_url)
 
-    async def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
-        for piece in split_text(text, self.max_text_bytes):
-            attempt = partial(self._attempt, piece)
-            async with aclosing(with_retries(attempt, f"Speech from {self._host}")) as chunks:
-                async for chunk in chunks:
-                    yield chunk
+    def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        return synthesize_in_pieces(
+            text, self.max_text_bytes, self._attempt, f"Speech from {self._host}"
+        )
 
     async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
         body = {

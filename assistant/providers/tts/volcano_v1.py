@@ -10,8 +10,6 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
-from functools import partial
 from typing import Any
 
 import httpx
@@ -38,11 +36,11 @@ from assistant.providers.tts._retry import (
     read_limited,
     request_deadline,
     retry_after_seconds,
-    split_text,
     status_error,
+    synthesize_in_pieces,
     transport_error,
     vendor_message,
-    with_retries,
+    warm_connection,
 )
 
 log = logging.getLogger(__name__)
@@ -86,19 +84,10 @@ class VolcanoTts:
         self._origin = str(url.copy_with(path="/", query=None, fragment=None))
 
     async def warm_up(self) -> None:
-        try:
-            response = await self._client.head(self._origin)
-        except (*TRANSPORT_ERRORS, AssistantError) as exc:
-            log.debug("Warming up the connection to %s failed: %r", self._host, exc)
-            return
-        log.debug("Warmed up the connection to %s (HTTP %d)", self._host, response.status_code)
+        await warm_connection(self._client, self._origin)
 
-    async def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
-        for piece in split_text(text, self.max_text_bytes):
-            attempt = partial(self._attempt, piece)
-            async with aclosing(with_retries(attempt, "Volcano TTS")) as chunks:
-                async for chunk in chunks:
-                    yield chunk
+    def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        return synthesize_in_pieces(text, self.max_text_bytes, self._attempt, "Volcano TTS")
 
     async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
         request_id = str(uuid.uuid4())  # a reused one is refused (code 3006), so one per try
