@@ -33,6 +33,7 @@ from assistant.core.protocols import AudioInput, ChatModel, ConnectionCounter, T
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece, SentenceSplitter
 from assistant.core.timeline import TurnTimeline, clock
+from assistant.core.transcripts import MIN_SPEECH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ NO_BRAIN = (
 @dataclass
 class TurnOptions:
     max_recording_seconds: float = 60.0
-    min_recording_seconds: float = 0.3
+    min_recording_seconds: float = MIN_SPEECH_SECONDS
 
 
 class TurnController:

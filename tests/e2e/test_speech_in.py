@@ -26,8 +26,8 @@ from assistant.core.events import (
     UserSaid,
 )
 from assistant.core.protocols import Recording
+from assistant.core.transcripts import is_silence_hallucination
 from assistant.core.turn import NOTHING_HEARD, TOO_SHORT, TurnController
-from assistant.providers.stt.whisper_local import is_silence_hallucination
 from tests.support.chat_server import ChatServer
 from tests.support.pulse import RECORD_RATE, VirtualSoundCard
 from tests.support.speech import SPEECH, references, word_error_rate, words

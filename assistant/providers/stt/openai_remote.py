@@ -20,7 +20,7 @@ from assistant.core.errors import (
     UnreachableError,
 )
 from assistant.core.protocols import BYTES_PER_SAMPLE, Recording, Transcript
-from assistant.providers.stt.whisper_local import MIN_SPEECH_SECONDS, is_silence_hallucination
+from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
 
 _KEY_REJECTED = "The transcription service rejected the API key. Check Settings > API keys."
 _MAX_DETAIL = 200  # characters of the service's own error text worth showing

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,67 +20,16 @@ import platformdirs
 from assistant.config import SttSettings
 from assistant.core.errors import ModelError
 from assistant.core.protocols import TRANSCRIBE_RATE, Recording, Transcript
+from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
 
 log = logging.getLogger(__name__)
 
-MIN_SPEECH_SECONDS = 0.3  # shorter than any word: an accidental tap of the talk button
 _BEAM_SIZE = 1  # greedy decoding: several times faster than beam 5, and as good on short commands
 # Whisper's own rule for a silent window: probably no speech, and the decoder unsure of its words.
 _NO_SPEECH_PROB = 0.6
 _LOW_AVG_LOGPROB = -1.0
 _HOW_TO_FIX = "set [stt] model to a folder containing model.bin, or use 'bundled'"
 _MODEL_FILE = "model.bin"
-
-# What Whisper writes when it hears silence or noise, learned from the subtitles it was trained on.
-# Compared after normalising case and punctuation, and only when they make up the whole transcript.
-_SILENCE_PHRASES = frozenset(
-    {
-        "you",
-        "thank you",
-        "thanks for watching",
-        "thank you for watching",
-        "thanks for listening",
-        "thank you for listening",
-        "please subscribe",
-        "like and subscribe",
-        "bye",
-        "bye bye",
-        "blank audio",
-        "silence",
-        "music",
-        "applause",
-        "laughter",
-        "inaudible",
-        "noise",
-    }
-)
-_SILENCE_PREFIXES = (
-    "subtitles by",
-    "subtitled by",
-    "captions by",
-    "transcribed by",
-    "transcription by",
-    "untertitel",
-    "sous titres",
-    "sous titrage",
-    "subtítulos",
-)
-_PIECES = re.compile(r"(?<=[.!?])\s+|[\[\]()*♪]+")
-_NOT_A_WORD = re.compile(r"[^\w']+|_")
-
-
-def _normalize(text: str) -> str:
-    return " ".join(_NOT_A_WORD.sub(" ", text.lower()).replace("'", "").split())
-
-
-def is_silence_hallucination(text: str) -> bool:
-    """True if `text` is only what Whisper invents on silence ("Thank you.", "[BLANK_AUDIO]", ...),
-    or nothing but punctuation and symbols."""
-    pieces = [_normalize(piece) for piece in _PIECES.split(text)]
-    return all(
-        not piece or piece in _SILENCE_PHRASES or piece.startswith(_SILENCE_PREFIXES)
-        for piece in pieces
-    )
 
 
 def default_models_dir() -> Path:
@@ -331,8 +279,6 @@ def _as_whisper_audio(recording: Recording) -> Any:
 
 
 __all__ = [
-    "MIN_SPEECH_SECONDS",
     "WhisperTranscriber",
     "default_models_dir",
-    "is_silence_hallucination",
 ]

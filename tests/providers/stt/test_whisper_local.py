@@ -21,7 +21,8 @@ from faster_whisper import decode_audio
 from assistant.config import SttSettings
 from assistant.core.errors import ModelError
 from assistant.core.protocols import TRANSCRIBE_RATE, Recording
-from assistant.providers.stt.whisper_local import WhisperTranscriber, is_silence_hallucination
+from assistant.core.transcripts import is_silence_hallucination
+from assistant.providers.stt.whisper_local import WhisperTranscriber
 from tests.support.speech import ENGLISH_CLIPS, SPEECH, references, word_error_rate, words
 
 JFK = SPEECH / "fw_jfk.flac"  # 44.1 kHz stereo: exercises decoding and resampling
