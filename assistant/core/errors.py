@@ -4,6 +4,7 @@
     ├── ConfigError           the configuration file or a setting is wrong
     ├── DeviceError           no microphone / speaker, a busy or vanished device
     ├── ModelError            a speech-recognition model cannot be found or loaded
+    │   └── ModelMissing      it is not on this computer and could not be downloaded
     └── ServiceError          a network service failed (chat, speech, remote transcription)
         ├── EndpointError     an endpoint is refused by policy (plain http to a remote host, ...)
         ├── AuthError         the key or token was rejected
@@ -41,6 +42,15 @@ class ModelError(AssistantError):
     """A speech model cannot be found or loaded."""
 
 
+class ModelMissing(ModelError):
+    """The speech model is not on this computer and could not be fetched (offline, say).
+    `model` is the setting that named it; the GUI offers to download it or choose a folder."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message)
+        self.model = model
+
+
 class ServiceError(AssistantError):
     """A network service (chat, speech synthesis, remote transcription) failed."""
 
@@ -76,6 +86,7 @@ __all__ = [
     "DeviceError",
     "EndpointError",
     "ModelError",
+    "ModelMissing",
     "RateLimitError",
     "ServiceError",
     "UnreachableError",

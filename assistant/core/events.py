@@ -31,6 +31,12 @@ class StateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadingProgress:
+    text: str  # while Getting ready: e.g. "Downloading the speech model base.en: 12 of 142 MB"
+    fraction: float | None = None  # 0..1, None when the total is not known
+
+
+@dataclass(frozen=True, slots=True)
 class InputLevel:
     level: float  # 0..1, while listening
 
@@ -65,7 +71,16 @@ class TurnFinished:
     interrupted: bool
 
 
-Event = StateChanged | InputLevel | UserSaid | ReplyDelta | SentenceStarted | Notice | TurnFinished
+Event = (
+    StateChanged
+    | LoadingProgress
+    | InputLevel
+    | UserSaid
+    | ReplyDelta
+    | SentenceStarted
+    | Notice
+    | TurnFinished
+)
 
 T = TypeVar("T")
 

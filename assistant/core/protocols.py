@@ -50,6 +50,17 @@ class Transcript:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadProgress:
+    """How far getting a model ready has come, e.g. a download; said to the user as it is."""
+
+    text: str  # e.g. "Downloading the speech model base.en: 12 of 142 MB"
+    fraction: float | None = None  # 0..1, or None when the total is not known
+
+
+ProgressListener = Callable[[LoadProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     role: Literal["system", "user", "assistant"]
     content: str
@@ -116,8 +127,10 @@ class AudioOutput(Protocol):
 
 
 class Transcriber(Protocol):
-    async def load(self) -> None:
-        """Load and warm up the model (idempotent). Raises ModelError."""
+    async def load(self, progress: ProgressListener | None = None) -> None:
+        """Load and warm up the model (idempotent), downloading it first if need be; `progress`
+        hears how far that has come, on the event loop. Raises ModelError (ModelMissing when
+        the model is not on this computer and cannot be fetched)."""
         ...
 
     async def transcribe(self, recording: Recording) -> Transcript:
@@ -160,11 +173,13 @@ __all__ = [
     "AudioOutput",
     "ChatModel",
     "ConnectionCounter",
+    "LoadProgress",
     "Message",
     "PlaybackEvent",
     "PlaybackEventKind",
     "PlaybackListener",
     "PlaybackStream",
+    "ProgressListener",
     "Recording",
     "Synthesizer",
     "Transcriber",

@@ -19,6 +19,7 @@ from assistant.core.errors import AssistantError
 from assistant.core.events import (
     Event,
     InputLevel,
+    LoadingProgress,
     Notice,
     ReplyDelta,
     SentenceStarted,
@@ -29,7 +30,13 @@ from assistant.core.events import (
     UserSaid,
 )
 from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
-from assistant.core.protocols import AudioInput, ChatModel, ConnectionCounter, Transcriber
+from assistant.core.protocols import (
+    AudioInput,
+    ChatModel,
+    ConnectionCounter,
+    LoadProgress,
+    Transcriber,
+)
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece, SentenceSplitter
 from assistant.core.timeline import TurnTimeline, clock
@@ -78,6 +85,7 @@ class TurnController:
         self.history = HistoryRecorder(history, lambda error: self._emit(Notice(error.message)))
         self.state = TurnState.LOADING
         self.last_timeline: TurnTimeline | None = None
+        self.load_error: AssistantError | None = None  # why the speech model is not ready
         # Dictation: what was said lands in the conversation view (and the clipboard, in the
         # GUI) without going to the model. Works with no network and no account.
         self.dictation = False
@@ -155,9 +163,14 @@ class TurnController:
     # ---- the turns -------------------------------------------------------------------------
 
     async def _load(self) -> None:
+        def progress(update: LoadProgress) -> None:
+            self._emit(LoadingProgress(update.text, update.fraction))
+
+        self.load_error = None
         try:
-            await self.transcriber.load()
+            await self.transcriber.load(progress)
         except AssistantError as error:
+            self.load_error = error
             self._fail(error)
         else:
             self._set_state(TurnState.READY)

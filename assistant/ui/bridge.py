@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from assistant.core.events import (
     Event,
     InputLevel,
+    LoadingProgress,
     Notice,
     ReplyDelta,
     SentenceStarted,
@@ -19,6 +20,7 @@ from assistant.core.turn import TurnController
 
 class EventBridge(QObject):
     state_changed = Signal(object, str)  # TurnState, detail
+    loading_progress = Signal(str, object)  # text, fraction (0..1) or None
     level = Signal(float)
     user_said = Signal(str)
     reply_delta = Signal(str)
@@ -45,6 +47,8 @@ class EventBridge(QObject):
         match event:
             case StateChanged(state, detail):
                 self.state_changed.emit(state, detail)
+            case LoadingProgress(text, fraction):
+                self.loading_progress.emit(text, fraction)
             case InputLevel(value):
                 self.level.emit(value)
             case UserSaid(text):

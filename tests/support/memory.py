@@ -17,6 +17,7 @@ from assistant.core.protocols import (
     PlaybackEvent,
     PlaybackEventKind,
     PlaybackListener,
+    ProgressListener,
     Recording,
     Transcript,
 )
@@ -139,7 +140,7 @@ class MemoryTranscriber:
     text: str = "What is the weather like?"
     loads: int = 0
 
-    async def load(self) -> None:
+    async def load(self, progress: ProgressListener | None = None) -> None:
         self.loads += 1
 
     async def transcribe(self, recording: Recording) -> Transcript:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 from assistant.core.conversation import Conversation
+from assistant.core.protocols import ProgressListener
 from assistant.core.reply_speaker import ReplySpeaker
 from assistant.core.turn import TurnController, TurnOptions
 from tests.support.memory import (
@@ -67,7 +68,7 @@ class SlowLoadingTranscriber(MemoryTranscriber):
         self.loaded = asyncio.Event()
         self.error = error
 
-    async def load(self) -> None:
+    async def load(self, progress: ProgressListener | None = None) -> None:
         await self.loaded.wait()
         if self.error is not None:
             raise self.error

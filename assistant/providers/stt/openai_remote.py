@@ -19,7 +19,7 @@ from assistant.core.errors import (
     ServiceError,
     UnreachableError,
 )
-from assistant.core.protocols import BYTES_PER_SAMPLE, Recording, Transcript
+from assistant.core.protocols import BYTES_PER_SAMPLE, ProgressListener, Recording, Transcript
 from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
 
 _KEY_REJECTED = "The transcription service rejected the API key. Check Settings > API keys."
@@ -48,7 +48,7 @@ class RemoteTranscriber:
         self._language = language or None
         self._prompt = prompt.strip()
 
-    async def load(self) -> None:
+    async def load(self, progress: ProgressListener | None = None) -> None:
         """Nothing to load: the model lives on the server."""
 
     async def transcribe(self, recording: Recording) -> Transcript:

@@ -19,7 +19,7 @@ import platformdirs
 
 from assistant.config import SttSettings
 from assistant.core.errors import ModelError
-from assistant.core.protocols import TRANSCRIBE_RATE, Recording, Transcript
+from assistant.core.protocols import TRANSCRIBE_RATE, ProgressListener, Recording, Transcript
 from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class WhisperTranscriber:
     def loaded(self) -> bool:
         return self._model is not None
 
-    async def load(self) -> None:
+    async def load(self, progress: ProgressListener | None = None) -> None:
         """Load and warm up the model, once; concurrent callers wait for the same load."""
         if self._model is not None:
             return
