@@ -66,13 +66,25 @@ def make_transcriber(
         return RemoteTranscriber(
             client,
             settings.stt.openai,
-            secrets.openai_api_key,
+            transcription_key(settings, secrets),
             language=settings.stt.language,
             prompt=settings.stt.initial_prompt,
         )
     from assistant.providers.stt.whisper_local import WhisperTranscriber
 
     return WhisperTranscriber(settings.stt)
+
+
+def transcription_key(settings: Settings, secrets: Secrets) -> str | None:
+    """The key for the remote transcription service: its own, or the OpenAI key when the
+    service is the same server the OpenAI voice uses (never the OpenAI key to another host)."""
+    from assistant.core.endpoints import same_origin
+
+    if secrets.stt_api_key:
+        return secrets.stt_api_key
+    if same_origin(settings.stt.openai.base_url, settings.tts.openai.base_url):
+        return secrets.openai_api_key
+    return None
 
 
 def make_synthesizer(

@@ -139,6 +139,7 @@ class Secrets:
     llm_api_key: str | None = None
     openai_api_key: str | None = None
     volcano_token: str | None = None
+    stt_api_key: str | None = None  # a remote transcription service of its own
 
     def __repr__(self) -> str:
         # A repr ends up in logs and tracebacks: say whether a key is set, never what it is.
@@ -468,6 +469,8 @@ def _secret_env_var_for(table: str) -> str:
         return SECRET_ENV_VARS["llm_api_key"]
     if "volcano" in table:
         return SECRET_ENV_VARS["volcano_token"]
+    if table.startswith("stt"):
+        return SECRET_ENV_VARS["stt_api_key"]
     if "openai" in table:
         return SECRET_ENV_VARS["openai_api_key"]
     return ", ".join(SECRET_ENV_VARS.values())
@@ -491,7 +494,8 @@ def save_settings(settings: Settings, path: Path) -> None:
 _FILE_HEADER = (
     "Settings of the voice assistant; see docs/configuration.md for every key.\n"
     "API keys are not kept here: they live in the system keyring, or in the environment\n"
-    "variables ASSISTANT_LLM_API_KEY, ASSISTANT_OPENAI_API_KEY and ASSISTANT_VOLCANO_TOKEN."
+    "variables ASSISTANT_LLM_API_KEY, ASSISTANT_OPENAI_API_KEY, ASSISTANT_VOLCANO_TOKEN and\n"
+    "ASSISTANT_STT_API_KEY."
 )
 
 
@@ -587,11 +591,13 @@ SECRET_ENV_VARS: Final[dict[str, str]] = {
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
     "openai_api_key": "ASSISTANT_OPENAI_API_KEY",
     "volcano_token": "ASSISTANT_VOLCANO_TOKEN",
+    "stt_api_key": "ASSISTANT_STT_API_KEY",
 }
 _SECRET_LABELS: Final[dict[str, str]] = {
     "llm_api_key": "chat model API key",
     "openai_api_key": "OpenAI API key",
     "volcano_token": "Volcano Engine access token",
+    "stt_api_key": "transcription service key",
 }
 
 
@@ -625,7 +631,7 @@ def load_secrets(
 
 
 def store_secret(name: str, value: str, keyring_backend: KeyringBackend | None = None) -> None:
-    """Save one key (`llm_api_key`, `openai_api_key`, `volcano_token`) in the OS keyring."""
+    """Save one key (a field name of `Secrets`, e.g. `llm_api_key`) in the OS keyring."""
     label = _label(name)
     value = value.strip()
     if not value:

@@ -290,7 +290,7 @@ def test_every_problem_in_the_file_is_reported_at_once(tmp_path: Path) -> None:
     ("table", "key", "variable"),
     [
         ("llm", "api_key", "ASSISTANT_LLM_API_KEY"),
-        ("stt.openai", "api_key", "ASSISTANT_OPENAI_API_KEY"),
+        ("stt.openai", "api_key", "ASSISTANT_STT_API_KEY"),
         ("tts.openai", "key", "ASSISTANT_OPENAI_API_KEY"),
         ("tts.volcano", "token", "ASSISTANT_VOLCANO_TOKEN"),
         ("tts.volcano_v3", "access_key", "ASSISTANT_VOLCANO_TOKEN"),
@@ -622,7 +622,8 @@ def test_the_repr_of_secrets_never_shows_a_key() -> None:
         assert "sk-live-123456" not in shown and "volc-789" not in shown
     assert (
         repr(secrets)
-        == "Secrets(llm_api_key=<hidden>, openai_api_key=None, volcano_token=<hidden>)"
+        == "Secrets(llm_api_key=<hidden>, openai_api_key=None, volcano_token=<hidden>, "
+        "stt_api_key=None)"
     )
 
 

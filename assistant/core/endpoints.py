@@ -100,6 +100,20 @@ def check_vendor_endpoint(url: str, what: str, vendor: str, domains: tuple[str, 
     )
 
 
+def same_origin(first: str, second: str) -> bool:
+    """Whether two URLs reach the same server (scheme, host and port): a key configured for
+    one may be sent to the other."""
+    a, b = urlsplit(first.strip()), urlsplit(second.strip())
+    try:
+        return (a.scheme, (a.hostname or "").rstrip("."), a.port) == (
+            b.scheme,
+            (b.hostname or "").rstrip("."),
+            b.port,
+        )
+    except ValueError:  # a port that is not a number: not the same server as anything
+        return False
+
+
 def _is_ip_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

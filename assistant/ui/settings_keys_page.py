@@ -14,8 +14,13 @@ from assistant.ui.settings_page import SettingsPage
 
 KEYS = [
     ("llm_api_key", "&Language model key:", "For the language model service, if it needs one."),
-    ("openai_api_key", "&OpenAI key:", "For OpenAI speech and OpenAI transcription."),
+    ("openai_api_key", "&OpenAI key:", "For OpenAI speech, and transcription on the same server."),
     ("volcano_token", "&Volcano Engine token:", "The access token for Volcano Engine speech."),
+    (
+        "stt_api_key",
+        "T&ranscription key:",
+        "For a remote transcription service on another server than OpenAI speech.",
+    ),
 ]
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.config import NetworkSettings, RemoteSttSettings
+from assistant.app import make_transcriber
+from assistant.config import NetworkSettings, RemoteSttSettings, Secrets, Settings
 from assistant.core.errors import (
     AuthError,
     EndpointError,
@@ -244,3 +245,39 @@ def test_retry_after_may_be_seconds_or_a_date() -> None:
     seconds = retry_after_seconds(later)
     assert seconds is not None
     assert 25 <= seconds <= 30
+
+
+@pytest.mark.parametrize(
+    ("speech_url", "secrets", "sent"),
+    [
+        # The OpenAI voice and transcription on one server: the OpenAI key serves both.
+        ("same", Secrets(openai_api_key=KEY), KEY),
+        # Transcription elsewhere (a self-hosted server): the OpenAI key must not go there.
+        ("https://api.openai.com/v1", Secrets(openai_api_key=KEY), None),
+        # ... unless that server has a key of its own.
+        (
+            "https://api.openai.com/v1",
+            Secrets(openai_api_key=KEY, stt_api_key="stt-own"),
+            "stt-own",
+        ),
+    ],
+)
+async def test_the_openai_key_reaches_only_the_server_it_was_given_for(
+    loopback: Loopback,
+    client: httpx.AsyncClient,
+    speech_url: str,
+    secrets: Secrets,
+    sent: str | None,
+) -> None:
+    server = loopback(reply("Experience proves this."))
+    settings = Settings()
+    settings.stt.provider = "openai"
+    settings.stt.openai.base_url = f"{server.url}/v1"
+    settings.tts.openai.base_url = (
+        settings.stt.openai.base_url if speech_url == "same" else speech_url
+    )
+
+    await make_transcriber(settings, secrets, client).transcribe(speech())
+
+    (request,) = server.requests
+    assert request.headers.get("authorization") == (f"Bearer {sent}" if sent else None)
