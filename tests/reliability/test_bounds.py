@@ -23,7 +23,7 @@ from assistant.core.errors import ServiceError, UnreachableError
 from assistant.core.protocols import Message
 from assistant.providers.http import make_http_client
 from assistant.providers.llm.openai_chat import MAX_REPLY_CHARS, OpenAiChat
-from assistant.providers.tts._retry import audio_seconds_allowed
+from assistant.providers.tts._common import audio_seconds_allowed
 from assistant.providers.tts.openai_speech import OpenAiSpeech
 from assistant.providers.tts.volcano_v1 import VolcanoTts
 from assistant.providers.tts.volcano_v3 import VolcanoV3Tts

@@ -15,7 +15,7 @@ from assistant.config import NetworkSettings, Secrets, VolcanoTtsSettings, Volca
 from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import EndpointError
 from assistant.providers.http import make_http_client
-from assistant.providers.tts._retry import VOLCANO_DOMAINS
+from assistant.providers.tts._common import VOLCANO_DOMAINS
 from assistant.providers.tts.volcano_v1 import VolcanoTts
 from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 from tests.reliability.harness import VOLCANO_TOKEN, Assistant, settings_for, short_audio

@@ -17,7 +17,7 @@ from assistant.core.errors import AssistantError, AuthError, RateLimitError, Ser
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
 from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
-from assistant.providers.tts._retry import (
+from assistant.providers.tts._common import (
     ERROR_BODY_LIMIT,
     TRANSPORT_ERRORS,
     Transient,

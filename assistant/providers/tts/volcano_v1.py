@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 
 from assistant.config import VolcanoTtsSettings
-from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import (
     AssistantError,
     AuthError,
@@ -26,13 +25,14 @@ from assistant.core.errors import (
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
 from assistant.providers.http import DeadlineExceeded, stream_within
-from assistant.providers.tts._retry import (
+from assistant.providers.tts._common import (
     TRANSPORT_ERRORS,
-    VOLCANO_DOMAINS,
     Transient,
     WholeSamples,
     audio_seconds_allowed,
+    checked_volcano_endpoint,
     deadline_error,
+    origin_of,
     read_limited,
     request_deadline,
     retry_after_seconds,
@@ -61,27 +61,19 @@ class VolcanoTts:
     def __init__(
         self, client: httpx.AsyncClient, settings: VolcanoTtsSettings, token: str | None
     ) -> None:
-        self._url = check_vendor_endpoint(
-            settings.endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS
-        )
+        self._url = checked_volcano_endpoint(settings.endpoint, settings.appid, token)
         if settings.sample_rate not in RATES:
             raise ConfigError(
                 f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose 8000, "
                 "16000 or 24000 in Settings > Voice."
             )
-        if not settings.appid:
-            raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
-        if not token:
-            raise ConfigError("No Volcano TTS token is set. Enter it in Settings > API keys.")
         self.sample_rate = settings.sample_rate
         self._client = client
         self._settings = settings
         self._token = token
         protect(token)
-        url = httpx.URL(self._url)
-        self._host = url.host
-        # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
-        self._origin = str(url.copy_with(path="/", query=None, fragment=None))
+        self._host = httpx.URL(self._url).host
+        self._origin = origin_of(self._url)
 
     async def warm_up(self) -> None:
         await warm_connection(self._client, self._origin)

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 
 from assistant.config import VolcanoV3TtsSettings
-from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import (
     AssistantError,
     AuthError,
@@ -27,15 +26,16 @@ from assistant.core.errors import (
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
 from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
-from assistant.providers.tts._retry import (
+from assistant.providers.tts._common import (
     ERROR_BODY_LIMIT,
     TRANSPORT_ERRORS,
-    VOLCANO_DOMAINS,
     Transient,
     WholeSamples,
     audio_seconds_allowed,
     body_of,
+    checked_volcano_endpoint,
     deadline_error,
+    origin_of,
     read_limited,
     request_deadline,
     retry_after_seconds,
@@ -68,15 +68,9 @@ class VolcanoV3Tts:
     def __init__(
         self, client: httpx.AsyncClient, settings: VolcanoV3TtsSettings, token: str | None
     ) -> None:
-        self._url = check_vendor_endpoint(
-            settings.endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS
-        )
-        if not settings.appid:
-            raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
+        self._url = checked_volcano_endpoint(settings.endpoint, settings.appid, token)
         if not settings.speaker:
             raise ConfigError("No Volcano TTS speaker is chosen. Choose one in Settings > Voice.")
-        if not token:
-            raise ConfigError("No Volcano TTS token is set. Enter it in Settings > API keys.")
         if settings.sample_rate <= 0:
             raise ConfigError("The Volcano TTS sample rate must be positive, e.g. 24000.")
         self.sample_rate = settings.sample_rate
@@ -84,10 +78,8 @@ class VolcanoV3Tts:
         self._settings = settings
         self._token = token
         protect(token)
-        url = httpx.URL(self._url)
-        self._host = url.host
-        # The origin answers a HEAD at once (any status is fine) and leaves a warm connection.
-        self._origin = str(url.copy_with(path="/", query=None, fragment=None))
+        self._host = httpx.URL(self._url).host
+        self._origin = origin_of(self._url)
 
     async def warm_up(self) -> None:
         await warm_connection(self._client, self._origin)

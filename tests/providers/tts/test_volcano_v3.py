@@ -15,7 +15,7 @@ from assistant.config import NetworkSettings, VolcanoV3TtsSettings
 from assistant.core.errors import AuthError, ConfigError, ServiceError, UnreachableError
 from assistant.core.protocols import AudioChunk
 from assistant.providers.http import ConnectionStats, make_http_client
-from assistant.providers.tts import _retry
+from assistant.providers.tts import _common
 from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 from tests.support.loopback import Request, Response
 from tests.support.tts_servers import (
@@ -244,7 +244,7 @@ async def test_an_endless_line_is_refused(loopback: Any, http: Any) -> None:
 async def test_a_sentence_that_never_ends_is_stopped(
     loopback: Any, http: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_retry, "MAX_SENTENCE_SECONDS", 1)
+    monkeypatch.setattr(_common, "MAX_SENTENCE_SECONDS", 1)
     fake = VolcanoV3Server()  # 60 ms of audio per character: 3.5 s here
     tts = volcano(http[0], loopback(fake.handler).url)
     got: list[AudioChunk] = []

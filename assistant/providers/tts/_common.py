@@ -1,5 +1,6 @@
 """What the network voices share: retrying a sentence with capped back-off while none of it was
-heard, turning httpx failures into the assistant's errors, and cutting text to a request's size.
+heard, turning httpx failures into the assistant's errors, cutting text to a request's size,
+warming a connection, and the checks both Volcano APIs make of their settings.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from functools import partial
 import httpx
 from h2.exceptions import H2Error
 
+from assistant.core.endpoints import check_vendor_endpoint
 from assistant.core.errors import (
     AssistantError,
     AuthError,
+    ConfigError,
     RateLimitError,
     ServiceError,
     UnreachableError,
@@ -321,3 +324,19 @@ def _last_boundary(prefix: str) -> int:
         if ends:
             return ends[-1]
     return 0
+
+
+def origin_of(url: str) -> str:
+    """The server's root: it answers a HEAD at once (any status will do), so it is what
+    `warm_connection` asks to leave a warm connection behind."""
+    return str(httpx.URL(url).copy_with(path="/", query=None, fragment=None))
+
+
+def checked_volcano_endpoint(endpoint: str, appid: str, token: str | None) -> str:
+    """The Volcano endpoint, if it is Volcano's and an app ID and a token are set."""
+    url = check_vendor_endpoint(endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS)
+    if not appid:
+        raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
+    if not token:
+        raise ConfigError("No Volcano TTS token is set. Enter it in Settings > API keys.")
+    return url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.providers.tts._retry import Backoff, split_text
+from assistant.providers.tts._common import Backoff, split_text
 
 LIMIT = 64
 
