@@ -22,10 +22,10 @@ import struct
 import threading
 from collections import Counter, deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from tests.support.loopback import Handler, Request, Response, TlsFiles
+from tests.support.loopback import Handler, Request, Response, ThreadedServer, TlsFiles
 
 MAX_HEAD_BYTES = 64 * 1024
 RESET_PAUSE = 0.2
@@ -87,31 +87,20 @@ class _Connection:
     open: bool = True
 
 
-@dataclass
-class FaultServer:
+class FaultServer(ThreadedServer):
     """An HTTPS (HTTP/1.1) server on 127.0.0.1 serving `handler`, with faults on request."""
 
-    handler: Handler
-    tls: TlsFiles
-    requests: list[Request] = field(default_factory=list)  # the POSTs, as received
-    injected: Counter[str] = field(default_factory=Counter)  # fault kind -> times injected
-
-    def __post_init__(self) -> None:
+    def __init__(self, handler: Handler, tls: TlsFiles) -> None:
+        super().__init__("faults")
+        self.handler = handler
+        self.tls = tls
+        self.requests: list[Request] = []  # the POSTs, as received
+        self.injected: Counter[str] = Counter()  # fault kind -> times injected
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._accepted = 0
         self._open = 0
         self._most_open = 0
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(128)
-        self.port: int = self._sock.getsockname()[1]
-        self.url = f"https://127.0.0.1:{self.port}"
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"faults:{self.port}", daemon=True)
 
     # -- what tests use ---------------------------------------------------------------------
 
@@ -137,26 +126,7 @@ class FaultServer:
         with self._lock:
             return self._most_open
 
-    def __enter__(self) -> FaultServer:
-        self._thread.start()
-        if not self._started.wait(10):
-            raise RuntimeError("the fault server did not start within 10 s")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
     # -- the server ---------------------------------------------------------------------------
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()

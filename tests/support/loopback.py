@@ -19,7 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import trustme
 from hypercorn.asyncio import serve
@@ -82,45 +82,27 @@ class Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class LoopbackServer:
-    """An HTTPS server on 127.0.0.1 serving one handler; a context manager starts and stops it."""
+class ThreadedServer:
+    """An HTTPS server on 127.0.0.1 with an event loop of its own in a daemon thread; `with`
+    starts it and stops it. A subclass writes `_serve`: it sets `_started` once it serves and
+    returns soon after `_stop` is set."""
 
-    def __init__(self, handler: Handler, tls: TlsFiles, *, http2: bool = True) -> None:
-        self.handler = handler
-        self.requests: list[Request] = []
-        self._clients: set[tuple[str, int]] = set()
-        self._lock = threading.Lock()
+    def __init__(self, name: str) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(128)  # connections queue up until hypercorn accepts: no start-up race
+        self._sock.listen(128)  # connections queue up until the server accepts: no start-up race
         self.port: int = self._sock.getsockname()[1]
         self.url = f"https://127.0.0.1:{self.port}"
-        config = Config()
-        config.bind = [f"fd://{self._sock.detach()}"]  # hypercorn owns and closes it
-        config.certfile = str(tls.cert_file)
-        config.keyfile = str(tls.key_file)
-        config.alpn_protocols = ["h2", "http/1.1"] if http2 else ["http/1.1"]
-        config.keep_alive_timeout = 120
-        config.graceful_timeout = 0.5
-        config.accesslog = None
-        config.errorlog = None
-        self._config = config
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"loopback:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{name}:{self.port}", daemon=True)
 
-    @property
-    def connections(self) -> int:
-        """TCP connections accepted so far (distinct client address and port)."""
-        with self._lock:
-            return len(self._clients)
-
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         if not self._started.wait(10):
-            raise RuntimeError("the loopback server did not start within 10 s")
+            raise RuntimeError(f"{self._thread.name} did not start within 10 s")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,6 +117,36 @@ class LoopbackServer:
             loop.run_until_complete(self._serve())
         finally:
             loop.close()
+
+    async def _serve(self) -> None:
+        raise NotImplementedError
+
+
+class LoopbackServer(ThreadedServer):
+    """An HTTPS server on 127.0.0.1 serving one handler; a context manager starts and stops it."""
+
+    def __init__(self, handler: Handler, tls: TlsFiles, *, http2: bool = True) -> None:
+        super().__init__("loopback")
+        self.handler = handler
+        self.requests: list[Request] = []
+        self._clients: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        config = Config()
+        config.bind = [f"fd://{self._sock.detach()}"]  # hypercorn owns and closes it
+        config.certfile = str(tls.cert_file)
+        config.keyfile = str(tls.key_file)
+        config.alpn_protocols = ["h2", "http/1.1"] if http2 else ["http/1.1"]
+        config.keep_alive_timeout = 120
+        config.graceful_timeout = 0.5
+        config.accesslog = None
+        config.errorlog = None
+        self._config = config
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far (distinct client address and port)."""
+        with self._lock:
+            return len(self._clients)
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
