@@ -262,6 +262,16 @@ def test_the_first_chinese_piece_ends_at_a_chinese_comma() -> None:
     assert texts(reply)[0] == "根据最新的研究报告和多年来各地气象站的观测数据，"
 
 
+def test_a_chinese_first_clause_is_as_long_to_say_as_an_english_one_not_as_many_characters() -> (
+    None
+):
+    # 16 characters take over three seconds to say: enough to start on, although fewer than 20.
+    reply = "好的，我来帮你查一下今天的天气，稍等一下。"
+    assert texts(reply) == ["好的，我来帮你查一下今天的天气，", "稍等一下。"]
+    # ... while a two-character greeting is still too short to be spoken on its own.
+    assert texts("你好，很高兴认识你。")[0] == "你好，很高兴认识你。"
+
+
 def test_the_first_piece_without_any_punctuation_is_cut_at_a_space() -> None:
     words = " ".join(f"word{n}" for n in range(40))
     pieces = texts(words + ".", first_min_chars=20, first_max_wait_chars=60)
