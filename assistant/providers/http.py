@@ -8,6 +8,7 @@ which httpx's timeouts (each for one read) cannot give against a server that dri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -15,6 +16,9 @@ from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from typing import Any, cast
 
 import certifi
+import h2.connection
+import h2.errors
+import h2.exceptions
 import httpx
 
 from assistant import __version__
@@ -34,8 +38,9 @@ class ConnectionStats:
             self.opened += 1
 
 
-class _CountingTransport(httpx.AsyncBaseTransport):
-    """Adds the trace hook to every request, so each new connection is counted."""
+class _AppTransport(httpx.AsyncBaseTransport):
+    """Adds the trace hook to every request, so each new connection is counted, and cancels an
+    HTTP/2 response that is closed before its end (see `_CancelOnEarlyClose`)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, stats: ConnectionStats) -> None:
         self._inner = inner
@@ -43,10 +48,54 @@ class _CountingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         request.extensions = {**request.extensions, "trace": self._stats.trace}
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        if response.extensions.get("http_version") == b"HTTP/2":
+            stream = cast(httpx.AsyncByteStream, response.stream)
+            response.stream = _CancelOnEarlyClose(stream)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class _CancelOnEarlyClose(httpx.AsyncByteStream):
+    """An HTTP/2 response body that tells the server to stop when it is closed unread.
+
+    httpcore (1.0.x, encode/httpcore#943) forgets such a stream without a word: the server goes
+    on sending it, and the data it sends is never acknowledged, which uses up the connection's
+    flow-control window. Every barge-in (a cut-off reply or sentence) leaked some of it; a few
+    megabytes later every request on the shared connection stalled until its timeout. Resetting
+    the stream (RST_STREAM, CANCEL) stops the server, and h2 acknowledges what was in flight.
+    """
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+        self._ended = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+        self._ended = True
+
+    async def aclose(self) -> None:
+        if not self._ended:
+            _reset_http2_stream(self._inner)
+        await self._inner.aclose()
+
+
+def _reset_http2_stream(stream: httpx.AsyncByteStream) -> None:
+    """Queue a RST_STREAM for `stream` on its connection; it goes out with the connection's next
+    write (httpcore writes after every read). Reaches into httpcore's internals, so a future
+    httpcore without them is left alone (tests/providers/test_http.py notices)."""
+    pool_stream = getattr(stream, "_httpcore_stream", None)  # httpx's AsyncResponseStream
+    h2_stream = getattr(pool_stream, "_stream", None)  # httpcore's PoolByteStream
+    connection = getattr(h2_stream, "_connection", None)  # an AsyncHTTP2Connection
+    stream_id = getattr(h2_stream, "_stream_id", None)
+    state = getattr(connection, "_h2_state", None)
+    if not isinstance(state, h2.connection.H2Connection) or not isinstance(stream_id, int):
+        return
+    with contextlib.suppress(h2.exceptions.H2Error):  # it ended meanwhile: nothing to cancel
+        state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -84,7 +133,7 @@ def make_http_client(network: NetworkSettings) -> tuple[httpx.AsyncClient, Conne
         trust_env=True,
     )
     client = httpx.AsyncClient(
-        transport=_CountingTransport(transport, stats),
+        transport=_AppTransport(transport, stats),
         timeout=httpx.Timeout(
             connect=network.connect_timeout,
             read=network.read_timeout,
