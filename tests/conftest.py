@@ -5,8 +5,11 @@ Widgets render offscreen unless a test starts a real X screen (tests/support/xvf
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +22,14 @@ from assistant.ui.event_loop import AppEventLoop
 
 # The virtual sound card fixtures live beside the other rigs.
 pytest_plugins = ["tests.support.pulse"]
+
+# The per-user folders (config, history, logs, downloaded models, the window's memory) point into
+# one temporary folder for the whole session: a test that forgets to choose its own paths still
+# writes nothing in the real home folder.
+_USER_FOLDERS = tempfile.mkdtemp(prefix="assistant-tests-home-")
+atexit.register(shutil.rmtree, _USER_FOLDERS, ignore_errors=True)
+for _variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_variable] = os.path.join(_USER_FOLDERS, _variable.lower())
 
 
 def _qt_app() -> QApplication:
