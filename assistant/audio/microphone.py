@@ -2,11 +2,14 @@
 
 PortAudio calls back on its own thread; the callback only hands each block to the event loop.
 Opening and closing streams blocks for tens of milliseconds, so it happens in worker threads.
+While recording, the event loop checks that sound keeps coming: a device that is unplugged (or
+never delivers) is reported at once, not when the user lets go.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,13 +23,21 @@ from assistant.core.protocols import TRANSCRIBE_RATE, Recording
 
 BLOCK_SECONDS = 0.025  # one PortAudio callback's worth of sound
 LEVEL_SECONDS = 0.05  # the level meter is updated 20 times a second
-LOST_AFTER = 1.0  # no block for this long while recording: the device is gone
+WATCH_SECONDS = 0.1  # how often a recording is checked for a lost device
+# Blocks come every 25 ms (the longest gap seen on the virtual card: 31 ms), so half a second
+# without one means the device is gone, even on a busy machine.
+SILENT_LIMIT = 0.5
+# A device may take a while to start (a Bluetooth headset switching profile): this long without
+# a first block, and it is not going to deliver.
+FIRST_BLOCK_LIMIT = 2.0
 
 LevelListener = Callable[[float], None]
+LossListener = Callable[[], None]
 
 
 class Microphone:
-    """`start()` on press, `stop()` on release; implements core.protocols.AudioInput.
+    """`start()` on press, `stop()` on release; implements core.protocols.AudioInput and
+    Unpluggable (`when_lost`).
 
     `device` is part of a device's name or its PortAudio index (None: the system default).
     `capture_rate` / `capture_channels` force the format asked of the device (the recording is
@@ -58,6 +69,14 @@ class Microphone:
             return capture
 
         self._capture = await open_in_worker(open_, _Capture.close)
+        capture.watch()
+
+    def when_lost(self, listener: LossListener) -> None:
+        """While recording: `listener` is called once, on the event loop, as soon as the device
+        stops delivering sound; `stop()` then raises DeviceError saying so."""
+        if self._capture is None:
+            raise RuntimeError("The microphone is not recording; start() it first.")
+        self._capture.when_lost(listener)
 
     async def stop(self) -> Recording:
         capture, self._capture = self._capture, None
@@ -76,17 +95,25 @@ class Microphone:
 
 
 class _Capture:
-    """One press-to-release recording: the open stream and what it delivered so far."""
+    """One press-to-release recording: the open stream, what it delivered so far, and the watch
+    that notices when the device stops delivering."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, on_level: LevelListener | None) -> None:
         self._loop = loop
         self._on_level = on_level
         self._blocks: list[bytes] = []
         self._overflows = 0
-        self._last_block = loop.time()
+        # Written once by the opening thread, and by PortAudio's (one float each: no lock
+        # needed); read by the watch.
+        self._opened_at = time.monotonic()
+        self._last_block: float | None = None
         self._level_energy = 0.0
         self._level_samples = 0
         self._finished = False
+        self._lost: DeviceError | None = None
+        self._on_lost: LossListener | None = None
+        self._watch: asyncio.TimerHandle | None = None
+        self._awake_since = self._last_check = self._opened_at  # the watch's, on the loop
         self._portaudio: PortAudio | None = None
         self._stream: pyaudio.Stream | None = None
         self.rate = TRANSCRIBE_RATE
@@ -103,6 +130,7 @@ class _Capture:
             device = portaudio.find(spec, "input")
             self.device_name = device.name
             candidates = formats(device.default_sample_rate, device.max_input_channels)
+            self._opened_at = time.monotonic()
             self._stream, self.rate, self.channels = open_stream(
                 portaudio,
                 device,
@@ -136,7 +164,8 @@ class _Capture:
     def _on_audio(
         self, data: bytes | None, frames: int, timing: Any, status: int
     ) -> tuple[None, int]:
-        # Runs under real-time constraints: hand over, nothing else.
+        # Runs under real-time constraints: note the time, hand over, nothing else.
+        self._last_block = time.monotonic()
         try:
             self._loop.call_soon_threadsafe(self._take, data, status)
         except RuntimeError:  # the loop is closed: the app is quitting
@@ -149,9 +178,8 @@ class _Capture:
         if self._finished or not data:
             return
         self._blocks.append(data)
-        self._last_block = self._loop.time()
         if status & pyaudio.paInputOverflow:
-            self._overflows += 1
+            self._overflows += 1  # PortAudio had to drop input before this block: never silently
         if self._on_level is not None:
             self._measure(data)
 
@@ -165,17 +193,76 @@ class _Capture:
             if self._on_level is not None:
                 self._on_level(min(1.0, rms))
 
+    def watch(self) -> None:
+        """Check every WATCH_SECONDS, until `finish`, that the device still delivers."""
+        self._awake_since = self._last_check = time.monotonic()
+        self._watch = self._loop.call_later(WATCH_SECONDS, self._check)
+
+    def when_lost(self, listener: LossListener) -> None:
+        self._on_lost = listener
+        if self._lost is not None:
+            self._loop.call_soon(listener)
+
+    def _check(self) -> None:
+        self._watch = None
+        if self._finished or self._lost is not None:
+            return
+        now = time.monotonic()
+        if now - self._last_check > 2 * WATCH_SECONDS:
+            # This process was not running (stopped, swapping, a laptop lid closed): PortAudio's
+            # thread did not run either, so silence only counts from now on.
+            self._awake_since = now
+        self._last_check = now
+        self._lost = self._failure(now)
+        if self._lost is None:
+            self._watch = self._loop.call_later(WATCH_SECONDS, self._check)
+        elif self._on_lost is not None:
+            self._on_lost()
+
+    def _failure(self, now: float) -> DeviceError | None:
+        """Why the device is lost, or None while it delivers (or may still start to)."""
+        heard = self._last_block
+        if self._running():
+            silent_since = max(heard or self._opened_at, self._awake_since)
+            limit = SILENT_LIMIT if heard is not None else FIRST_BLOCK_LIMIT
+            if now - silent_since <= limit:
+                return None
+        return self._lost_error(heard_any=heard is not None)
+
+    def _running(self) -> bool:
+        # Cheap (a flag PortAudio keeps) and never concurrent with close(): finish() stops the
+        # watch first. A vanished device ends the stream at once, long before SILENT_LIMIT.
+        try:
+            return self._stream is not None and bool(self._stream.is_active())
+        except OSError:
+            return False
+
+    def _lost_error(self, *, heard_any: bool) -> DeviceError:
+        if not heard_any:
+            return DeviceError(
+                f"The microphone {self.device_name!r} gave no sound at all: another program may "
+                "be holding it, or it is switched off. Close programs that use it, or choose "
+                "another microphone in Settings > Audio, then press Talk to try again."
+            )
+        return DeviceError(
+            f"The microphone {self.device_name!r} stopped delivering sound (was it unplugged?). "
+            "Plug it back in, or choose another microphone in Settings > Audio, then press Talk "
+            "to try again."
+        )
+
     async def finish(self) -> Recording:
-        silent_for = self._loop.time() - self._last_block
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         # Blocks PortAudio handed over before the stream closed reach _take before this resumes.
         running = await asyncio.to_thread(self.close)
         self._finished = True
-        if not running or silent_for > LOST_AFTER:
-            raise DeviceError(
-                f"The microphone {self.device_name!r} stopped delivering sound (was it "
-                "unplugged?). Check its connection, or choose another one in Settings > Audio, "
-                "then try again."
-            )
+        lost = self._lost
+        if lost is None and not running:  # ended since the last check
+            lost = self._lost_error(heard_any=self._last_block is not None)
+        if lost is not None:
+            self._blocks = []  # what was heard before the loss is not used
+            raise lost
         pcm = b"".join(self._blocks)
         self._blocks = []
         if self.rate != TRANSCRIBE_RATE or self.channels != 1:

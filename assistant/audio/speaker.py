@@ -1,6 +1,7 @@
 """The speaker: one PyAudio output stream per reply, fed by a writer thread in short blocks.
 
-The event loop only queues audio; the writer thread does PortAudio's blocking writes, keeps the
+The event loop only queues audio; the writer thread does PortAudio's writes (each once the device
+has room, so a device that takes nothing is given up rather than waited on forever), keeps the
 device busy with silence while the queue is dry (so its latency never changes), and reports when
 each tag's first and last samples were handed to the sound card.
 """
@@ -35,7 +36,8 @@ SILENCE_SECONDS = 0.005
 PIPELINE_SECONDS = 0.03  # beyond PortAudio's buffer, the sound server's own (measured ~10 ms)
 QUEUE_SECONDS = 0.5  # write() waits while more than this is queued
 FADE_SECONDS = 0.005  # with fade_on_abort, what comes next fades out over this long
-STALL_SECONDS = 2.0  # the writer made no progress this long: the device is stuck
+STALL_SECONDS = 2.0  # the device took no sound this long: it is held elsewhere, or stuck
+ROOM_POLL_SECONDS = 0.002  # the shortest nap while waiting for the device to make room
 HEARTBEAT_SECONDS = 0.25  # the writer tells the loop it is alive at least this often
 
 
@@ -132,6 +134,10 @@ class _Audio:
 @dataclass(frozen=True)
 class _End:
     tag: int
+
+
+class _Stalled(Exception):
+    """The device took no sound for STALL_SECONDS."""
 
 
 class SpeakerStream:
@@ -269,7 +275,8 @@ class SpeakerStream:
         self._raise_if_failed()
         self._progress.clear()
         try:
-            await asyncio.wait_for(self._progress.wait(), STALL_SECONDS)
+            # A backstop: the writer itself gives up after STALL_SECONDS without room.
+            await asyncio.wait_for(self._progress.wait(), STALL_SECONDS + 1.0)
         except TimeoutError:
             raise DeviceError(
                 f"The speaker {self._output.device_name!r} stopped taking sound. Check it, or "
@@ -286,6 +293,13 @@ class SpeakerStream:
     def _run(self) -> None:
         try:
             self._play()
+        except _Stalled:
+            with self._lock:
+                self._error = (
+                    f"The speaker {self._output.device_name!r} stopped taking sound: another "
+                    "program may be holding it, or it was switched off. Close programs that use "
+                    "it, or choose another speaker in Settings > Audio."
+                )
         except OSError as error:
             reason = error.strerror or str(error)
             with self._lock:
@@ -324,7 +338,7 @@ class SpeakerStream:
     def _play_audio(self, tag: int, data: bytes, items: int, *, queued_after: int) -> None:
         self._dry = False
         self._begin(tag)
-        self._output.stream.write(data)
+        self._write(data)
         now = time.monotonic()
         limit = QUEUE_SECONDS * self._output.rate * self._output.frame_bytes
         room_again = queued_after <= limit < queued_after + len(data)
@@ -344,7 +358,24 @@ class SpeakerStream:
         if self._sounding is not None and not self._dry:
             self._emit(PlaybackEventKind.UNDERRUN, self._sounding, time.monotonic())
         self._dry = True
-        self._output.stream.write(silence)
+        self._write(silence)
+
+    def _write(self, data: bytes) -> None:
+        """Hand `data` to PortAudio once the device has room for it. A device that takes nothing
+        (suspended for another program) would keep a blocking write, and this thread, inside
+        PortAudio for as long as it is held; waiting here instead, the stream can be given up
+        and closed after STALL_SECONDS."""
+        output = self._output
+        frames = min(len(data) // output.frame_bytes, output.buffer_frames)
+        waiting_since: float | None = None
+        while (free := int(output.stream.get_write_available())) < frames:
+            now = time.monotonic()
+            if waiting_since is None:
+                waiting_since = now
+            elif now - waiting_since > STALL_SECONDS:
+                raise _Stalled
+            time.sleep(max(ROOM_POLL_SECONDS, (frames - free) / output.rate))
+        output.stream.write(data)
 
     def _take(self, block_bytes: int) -> tuple[int, bytes, int] | _End | None:
         """Up to one block of the next tag's audio (and how many queued items it used up), or
@@ -390,7 +421,7 @@ class SpeakerStream:
         if tail:
             frames = np.frombuffer(tail, dtype=np.int16).reshape(-1, output.channels)
             ramp = np.linspace(1.0, 0.0, len(frames), dtype=np.float32)[:, None]
-            output.stream.write((frames * ramp).astype(np.int16).tobytes())
+            self._write((frames * ramp).astype(np.int16).tobytes())
         time.sleep(output.buffered_seconds() + PIPELINE_SECONDS)
 
     # A closed loop (the app is quitting) raises RuntimeError: nobody is listening any more.

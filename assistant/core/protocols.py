@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 BYTES_PER_SAMPLE = 2  # int16
 TRANSCRIBE_RATE = 16_000  # what Whisper wants, and what microphones deliver after resampling
@@ -76,6 +76,17 @@ class AudioInput(Protocol):
 
     async def stop(self) -> Recording:
         """Stop capturing and return the recording. Raises DeviceError if the device was lost."""
+        ...
+
+
+@runtime_checkable
+class Unpluggable(Protocol):
+    """An AudioInput that can vanish while recording (a sound card's, not a file's) says so at
+    once, so the turn ends while the user still holds Talk rather than at release."""
+
+    def when_lost(self, listener: Callable[[], None]) -> None:
+        """While recording: call `listener` once, on the event loop, as soon as the device stops
+        delivering sound (soon after, if it already has); `stop()` then raises DeviceError."""
         ...
 
 
@@ -184,4 +195,5 @@ __all__ = [
     "Synthesizer",
     "Transcriber",
     "Transcript",
+    "Unpluggable",
 ]

@@ -35,7 +35,9 @@ from assistant.core.protocols import (
     ChatModel,
     ConnectionCounter,
     LoadProgress,
+    Recording,
     Transcriber,
+    Unpluggable,
 )
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece, SentenceSplitter
@@ -44,12 +46,23 @@ from assistant.core.transcripts import MIN_SPEECH_SECONDS
 
 log = logging.getLogger(__name__)
 
+LOST_AUDIO = (
+    "{lost} while recording (the computer was too busy to keep up), so some words may be "
+    "missing. If it happens again, close programs you do not need."
+)
 NOTHING_HEARD = "I didn't catch that. Hold the Talk button while you speak, then let go."
 TOO_SHORT = "That was very short. Hold the Talk button while you speak, then let go."
 NO_BRAIN = (
     "No language model is set up, so I can only transcribe and read aloud. "
     "Start Ollama, or add a cloud endpoint and key in Settings."
 )
+
+
+def lost_blocks_text(count: int) -> str:
+    """'3 blocks of audio were lost': input blocks PortAudio dropped because they came late."""
+    return (
+        f"{count} block of audio was lost" if count == 1 else f"{count} blocks of audio were lost"
+    )
 
 
 @dataclass
@@ -86,6 +99,9 @@ class TurnController:
         self.state = TurnState.LOADING
         self.last_timeline: TurnTimeline | None = None
         self.load_error: AssistantError | None = None  # why the speech model is not ready
+        # Counts conversations started or resumed: a reply cut off by one must not land in the
+        # next one (it finishes unwinding after the new conversation has been filled).
+        self._conversation_number = 0
         # Dictation: what was said lands in the conversation view (and the clipboard, in the
         # GUI) without going to the model. Works with no network and no account.
         self.dictation = False
@@ -94,6 +110,16 @@ class TurnController:
         self._background: set[asyncio.Task[None]] = set()
         self._unwinding: set[asyncio.Task[None]] = set()  # cancelled turns, still cleaning up
         self._loaded: asyncio.Task[None] | None = None
+
+    @property
+    def getting_ready(self) -> bool:
+        """Whether the speech model is still loading (or not started yet): Talk waits for it, a
+        typed message does not. Ready, and the load's own Error, are said once it is over."""
+        if self.state in (TurnState.LOADING, TurnState.READY):
+            return self.state is TurnState.LOADING
+        if self.load_error is not None:
+            return False
+        return self._loaded is not None and not self._loaded.done()  # a turn runs meanwhile
 
     # ---- intents -------------------------------------------------------------------------
 
@@ -118,7 +144,7 @@ class TurnController:
     def stop(self) -> None:
         """Stop button: silence now, and back to Ready."""
         if self._cancel_turn():
-            self._set_state(TurnState.READY)
+            self._idle()
 
     def send_text(self, text: str) -> None:
         """A typed message: answered and spoken like a spoken one."""
@@ -132,14 +158,17 @@ class TurnController:
 
     def new_conversation(self) -> None:
         self._cancel_turn()
+        self._conversation_number += 1
         self.conversation.clear()
         self.history.new_conversation()
-        self._set_state(TurnState.READY)
+        self._idle()
 
     def resume_conversation(self, conversation_id: int | None = None) -> list[StoredMessage]:
         """Go on with a stored conversation (None: the latest): the model is sent its messages
         again, and they are returned for the window to show. Empty if there is none."""
-        self._cancel_turn()
+        if self._cancel_turn():
+            self._idle()
+        self._conversation_number += 1
         return self.history.resume(conversation_id, self.conversation)
 
     async def wait(self) -> None:
@@ -171,36 +200,33 @@ class TurnController:
             await self.transcriber.load(progress)
         except AssistantError as error:
             self.load_error = error
-            self._fail(error)
+            if self._busy():  # a typed message is being answered: say it, without cutting in
+                self._emit(Notice(error.message, is_error=True))
+            else:
+                self._fail(error)
         else:
-            self._set_state(TurnState.READY)
+            if not self._busy():  # else the turn's own end says Ready
+                self._set_state(TurnState.READY)
 
     async def _voice_turn(self, released: asyncio.Event) -> None:
         timeline = TurnTimeline(input_start=clock())
         opened_before = self.connections.opened
         self._set_state(TurnState.LISTENING)
         try:
-            await self.microphone.start(on_level=lambda level: self._emit(InputLevel(level)))
             try:
-                await asyncio.wait_for(released.wait(), self.options.max_recording_seconds)
-            except TimeoutError:
-                seconds = round(self.options.max_recording_seconds)
-                self._emit(Notice(f"Recording stopped after {seconds} s, the longest allowed."))
+                recording = await self._record(released)
             finally:
-                recording = await self.microphone.stop()
-            timeline.input_end = clock()
+                timeline.input_end = clock()
             timeline.input_overflows = recording.overflows
             if recording.duration < self.options.min_recording_seconds:
-                self._emit(Notice(TOO_SHORT))
-                self._set_state(TurnState.READY)
+                self._end_early(timeline, opened_before, TOO_SHORT)
                 return
             self._set_state(TurnState.TRANSCRIBING)
             await self.wait_ready()
             transcript = await self.transcriber.transcribe(recording)
             timeline.transcript_ready = clock()
             if not transcript.text:
-                self._emit(Notice(NOTHING_HEARD))
-                self._set_state(TurnState.READY)
+                self._end_early(timeline, opened_before, NOTHING_HEARD)
                 return
             if self.dictation:
                 self._emit(UserSaid(transcript.text))
@@ -208,9 +234,31 @@ class TurnController:
                 return
             await self._answer(transcript.text, timeline, opened_before)
         except AssistantError as error:
+            self._report_once(timeline, opened_before)
             self._fail(error)
         except Exception as error:  # a bug: keep the app alive, keep the details in the log
+            self._report_once(timeline, opened_before)
             self._fail_unexpectedly(error)
+        finally:
+            if timeline.input_overflows:
+                self._emit(
+                    Notice(LOST_AUDIO.format(lost=lost_blocks_text(timeline.input_overflows)))
+                )
+
+    async def _record(self, released: asyncio.Event) -> Recording:
+        """What the microphone heard until Talk was let go, the longest allowed was reached, or
+        the microphone was lost (then stop() raises DeviceError and nothing of it is used)."""
+        await self.microphone.start(on_level=lambda level: self._emit(InputLevel(level)))
+        try:
+            if isinstance(self.microphone, Unpluggable):
+                self.microphone.when_lost(released.set)  # end the recording now, not at release
+            await asyncio.wait_for(released.wait(), self.options.max_recording_seconds)
+        except TimeoutError:
+            seconds = round(self.options.max_recording_seconds)
+            self._emit(Notice(f"Recording stopped after {seconds} s, the longest allowed."))
+        finally:
+            recording = await self.microphone.stop()
+        return recording
 
     async def _text_turn(self, text: str) -> None:
         timeline = TurnTimeline(input_start=clock())
@@ -248,6 +296,7 @@ class TurnController:
             self._finish(timeline, user_text, "", opened_before, interrupted=False)
             return
         chat = self.chat
+        number = self._conversation_number
         self.conversation.add_user(user_text)
         self.history.user(user_text)
         record = self.history.reply()
@@ -274,7 +323,8 @@ class TurnController:
             await self._speak(reply_pieces(), timeline)
         except BaseException:
             heard = self._heard(pieces)
-            self.conversation.add_assistant(heard, interrupted=True)
+            if number == self._conversation_number:
+                self.conversation.add_assistant(heard, interrupted=True)
             record.interrupt(heard)
             self._finish(timeline, user_text, heard, opened_before, interrupted=True)
             raise
@@ -307,13 +357,35 @@ class TurnController:
         *,
         interrupted: bool,
     ) -> None:
+        self._report(timeline, user_text, reply, opened_before, interrupted=interrupted)
+        if not interrupted:
+            self._idle()
+
+    def _report(
+        self,
+        timeline: TurnTimeline,
+        user_text: str,
+        reply: str,
+        opened_before: int,
+        *,
+        interrupted: bool,
+    ) -> None:
+        """TurnFinished: the turn is over, and how long each of its steps took."""
         timeline.finished = clock()
         timeline.interrupted = interrupted
         timeline.connections_opened = self.connections.opened - opened_before
         self.last_timeline = timeline
         self._emit(TurnFinished(timeline, user_text, reply, interrupted))
-        if not interrupted:
-            self._set_state(TurnState.READY)
+
+    def _report_once(self, timeline: TurnTimeline, opened_before: int) -> None:
+        """A turn that failed before its reply was recorded still shows its timings."""
+        if timeline.finished is None:
+            self._report(timeline, "", "", opened_before, interrupted=False)
+
+    def _end_early(self, timeline: TurnTimeline, opened_before: int, hint: str) -> None:
+        """Too short, or nothing heard: a hint, the timings so far, and Ready again."""
+        self._emit(Notice(hint))
+        self._finish(timeline, "", "", opened_before, interrupted=False)
 
     def _start_turn(self, work: Coroutine[Any, Any, None]) -> None:
         self._cancel_turn()
@@ -349,6 +421,16 @@ class TurnController:
                 "keeps happening, the log file has the details for a bug report."
             )
         )
+
+    def _busy(self) -> bool:
+        return self._turn is not None and not self._turn.done()
+
+    def _idle(self) -> None:
+        """Waiting for the user again: Ready, or still Getting ready if the model is loading."""
+        if self._loaded is not None and not self._loaded.done():
+            self._set_state(TurnState.LOADING, "Loading the speech model…")
+        else:
+            self._set_state(TurnState.READY)
 
     def _set_state(self, state: TurnState, detail: str = "") -> None:
         self.state = state

@@ -1,5 +1,6 @@
 """A small waterfall of the last turn's timings: transcription, the model's first word, and each
-sentence being voiced and played, measured from the moment the user let go of Talk."""
+sentence being voiced and played, measured from the moment the user let go of Talk; and any
+audio the microphone lost."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from assistant.core.timeline import TurnTimeline
+from assistant.core.turn import lost_blocks_text
 from assistant.ui.colours import Role, muted_text
 
 MAX_SENTENCE_ROWS = 6
@@ -105,6 +107,8 @@ def summary_of(timeline: TurnTimeline) -> str:
     if timeline.connections_opened:
         plural = "s" if timeline.connections_opened != 1 else ""
         parts.append(f"{timeline.connections_opened} new connection{plural}")
+    if timeline.input_overflows:
+        parts.append(lost_blocks_text(timeline.input_overflows))  # words may be missing
     if timeline.interrupted:
         parts.append("interrupted")
     if not parts:

@@ -1,5 +1,6 @@
 """The microphone on the virtual sound card: what is played in is what is recorded, at 16 kHz
-mono whatever the device delivers; the level meter moves; a lost device is reported."""
+mono whatever the device delivers; the level meter moves; a device unplugged mid-recording is
+noticed while Talk is still held."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyaudio
 import pytest
 
 from assistant.audio.files import read_audio
-from assistant.audio.microphone import Microphone
+from assistant.audio.microphone import FIRST_BLOCK_LIMIT, SILENT_LIMIT, WATCH_SECONDS, Microphone
 from assistant.core.errors import DeviceError
 from assistant.core.protocols import Recording
 from tests.support.pulse import VirtualSoundCard, similarity
@@ -80,16 +82,19 @@ async def test_the_level_follows_the_voice_about_twenty_times_a_second(
     assert max(levels) > 0.05  # the voice
 
 
-async def test_a_microphone_unplugged_while_recording_is_reported_and_the_next_press_works(
+async def test_a_microphone_unplugged_while_recording_is_noticed_before_release(
     virtual_sound_card: VirtualSoundCard,
 ) -> None:
     microphone = Microphone()
     await microphone.start()
-    await asyncio.sleep(0.2)
-    await asyncio.to_thread(virtual_sound_card.unload_sink)
+    lost = asyncio.Event()
+    microphone.when_lost(lost.set)
+    await asyncio.sleep(0.3)
+    unplugged = await asyncio.to_thread(unplug, virtual_sound_card)
     try:
-        await asyncio.sleep(0.3)
-        with pytest.raises(DeviceError, match=r"stopped delivering sound.*unplugged"):
+        await asyncio.wait_for(lost.wait(), 2.0)  # still recording: nobody let go of Talk
+        noticed = max(0.0, time.monotonic() - unplugged)
+        with pytest.raises(DeviceError, match=r"stopped delivering sound \(was it unplugged\?\)"):
             await microphone.stop()
         assert not microphone.capturing
         with pytest.raises(DeviceError, match="could not be opened"):
@@ -97,5 +102,45 @@ async def test_a_microphone_unplugged_while_recording_is_reported_and_the_next_p
     finally:
         await asyncio.to_thread(virtual_sound_card.reload_sink)
 
+    print(f"\nthe unplugged microphone was noticed after {noticed * 1000:.0f} ms")
+    assert noticed < SILENT_LIMIT + 2 * WATCH_SECONDS
     recording = await record_clip(virtual_sound_card, microphone, SHORT)
     assert_heard(recording, SHORT)
+
+
+async def test_a_recording_that_goes_well_is_never_taken_for_a_lost_device(
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    microphone = Microphone()
+    await microphone.start()
+    lost = asyncio.Event()
+    microphone.when_lost(lost.set)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(lost.wait(), FIRST_BLOCK_LIMIT + 0.5)
+    recording = await microphone.stop()
+    assert recording.duration > FIRST_BLOCK_LIMIT
+
+
+async def test_a_block_portaudio_flags_as_overflowed_is_kept_and_counted(
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    """PortAudio flags the block after input it had to drop (paInputOverflow). PulseAudio here
+    buffers even a 5 s stall of the whole process, so no real overflow can be made: the flag is
+    raised the way PortAudio's thread raises it, through the stream's callback on another thread."""
+    microphone = Microphone()
+    await microphone.start()
+    await asyncio.sleep(0.2)
+    capture = microphone._capture
+    assert capture is not None and capture.rate == 16_000 and capture.channels == 1
+    late = b"\x34\x12" * 400
+    await asyncio.to_thread(capture._on_audio, late, 400, None, pyaudio.paInputOverflow)
+    await asyncio.sleep(0.1)
+    recording = await microphone.stop()
+    assert recording.overflows == 1
+    assert late in recording.pcm  # the late block itself is not dropped
+
+
+def unplug(card: VirtualSoundCard) -> float:
+    """Unload the sink; the moment it was gone."""
+    card.unload_sink()
+    return time.monotonic()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from assistant.core.conversation import Conversation
-from assistant.core.errors import DeviceError, ServiceError
+from assistant.core.errors import DeviceError, ModelMissing, ServiceError
 from assistant.core.events import (
     Event,
     Notice,
@@ -222,4 +222,137 @@ async def test_dictation_shows_the_words_without_asking_the_model(rig: Rig) -> N
     assert [e.text for e in rig.events if isinstance(e, UserSaid)] == [rig.transcriber.text]
     assert rig.chat.received == []
     assert rig.output.streams == []
+    assert rig.controller.state is TurnState.READY
+
+
+# --- turns that end before a reply: the timings still reach the window and `--json` ---
+
+
+def finishes(rig: Rig) -> list[TurnFinished]:
+    return [e for e in rig.events if isinstance(e, TurnFinished)]
+
+
+async def test_a_microphone_lost_while_recording_ends_the_turn_before_release(rig: Rig) -> None:
+    rig.events.clear()
+    rig.controller.press()
+    await rig.until(lambda: rig.microphone.recording)
+    rig.microphone.unplug()  # Talk is still held
+    await asyncio.wait_for(rig.controller.wait(), 1.0)
+
+    assert rig.controller.state is TurnState.ERROR
+    assert rig.states() == [TurnState.LISTENING, TurnState.ERROR]  # no Ready in between
+    assert [e.message for e in rig.events if isinstance(e, Notice) and e.is_error] == [
+        rig.microphone.lost.message
+    ]
+    assert rig.chat.received == []
+    assert [m.role for m in rig.conversation.messages()] == ["system"]
+    [finished] = finishes(rig)
+    assert (finished.user_text, finished.reply_text, finished.interrupted) == ("", "", False)
+    assert finished.timeline.input_end is not None and finished.timeline.finished is not None
+
+    rig.controller.release()  # the user lets go after all: nothing happens
+    assert rig.controller.state is TurnState.ERROR
+    await rig.voice_turn()  # plugged back in
+    assert rig.controller.state is TurnState.READY
+    assert len(rig.chat.received) == 1
+
+
+async def test_lost_audio_blocks_are_timed_and_told_after_the_turn(rig: Rig) -> None:
+    rig.microphone.overflows = 3
+    await rig.voice_turn()
+    [finished] = finishes(rig)
+    assert finished.timeline.input_overflows == 3
+    assert finished.timeline.to_dict()["input_overflows"] == 3
+    last = rig.events[-1]
+    assert isinstance(last, Notice) and not last.is_error
+    assert last.message.startswith("3 blocks of audio were lost while recording")
+    assert rig.controller.state is TurnState.READY
+
+    rig.events.clear()
+    rig.microphone.overflows = 0
+    await rig.voice_turn()
+    assert not any("lost" in notice for notice in rig.notices())
+
+
+@pytest.mark.parametrize("ending", ["too short", "nothing heard", "no microphone"])
+async def test_a_turn_that_ends_early_still_reports_its_timings(rig: Rig, ending: str) -> None:
+    if ending == "too short":
+        rig.microphone.pcm = b"\x00\x00" * 1600
+    elif ending == "nothing heard":
+        rig.transcriber.text = ""
+    else:
+        rig.microphone.error = DeviceError("No microphone was found. Connect one.")
+    rig.events.clear()
+    await _press_release(rig)
+
+    [finished] = finishes(rig)
+    assert (finished.user_text, finished.reply_text, finished.interrupted) == ("", "", False)
+    assert finished.timeline.input_start is not None and finished.timeline.input_end is not None
+    assert rig.controller.last_timeline is finished.timeline
+    expected = TurnState.ERROR if ending == "no microphone" else TurnState.READY
+    assert rig.controller.state is expected
+    assert rig.states()[-1] is expected and rig.states().count(TurnState.READY) <= 1
+    assert rig.chat.received == []
+
+
+class GatedTranscriber(MemoryTranscriber):
+    """Loads only once `gate` is set, then fails with `error` if one is given."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.error = error
+
+    async def load(self, progress: object = None) -> None:
+        await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.mark.parametrize("error", [None, ModelMissing("The model is not here.", model="base.en")])
+async def test_the_model_getting_ready_during_a_typed_reply_does_not_cut_into_it(
+    error: Exception | None,
+) -> None:
+    transcriber = GatedTranscriber(error)
+    rig = Rig(transcriber=transcriber, time_scale=1.0)
+    rig.controller.start()
+    rig.controller.send_text("Hello")
+    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+
+    transcriber.gate.set()
+    await rig.controller.wait_ready()
+    assert rig.controller.state is TurnState.SPEAKING  # not Ready (or Error) halfway through
+
+    await rig.controller.wait()
+    assert rig.controller.state is TurnState.READY
+    assert rig.notices() == ([] if error is None else ["The model is not here."])
+
+
+async def test_a_typed_reply_that_ends_before_the_model_is_ready_goes_back_to_getting_ready() -> (
+    None
+):
+    transcriber = GatedTranscriber()
+    rig = Rig(transcriber=transcriber)
+    rig.controller.start()
+    rig.controller.send_text("Hello")
+    await rig.controller.wait()
+    assert rig.controller.state is TurnState.LOADING
+
+    transcriber.gate.set()
+    await rig.controller.wait_ready()
+    assert rig.controller.state is TurnState.READY
+
+
+async def test_a_reply_cut_off_by_a_new_conversation_does_not_land_in_it() -> None:
+    rig = Rig(time_scale=1.0)
+    rig.controller.start()
+    await rig.controller.wait_ready()
+    rig.controller.send_text("Tell me a long story.")
+    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+
+    rig.controller.new_conversation()
+    # The cut-off turn has recorded what it had heard.
+    await asyncio.gather(*rig.controller._unwinding, return_exceptions=True)
+
+    assert rig.conversation.turns == ()
     assert rig.controller.state is TurnState.READY

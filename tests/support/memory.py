@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, DeviceError
 from assistant.core.protocols import (
     AudioChunk,
     Message,
@@ -115,24 +115,45 @@ class MemoryOutput:
 
 @dataclass
 class MemoryInput:
-    """A microphone that 'hears' `pcm` (16 kHz int16) between start and stop."""
+    """A microphone that 'hears' `pcm` (16 kHz int16) between start and stop. `unplug()` while
+    recording is a device lost mid-recording (core.protocols.Unpluggable): the listener hears of
+    it, and stop() raises `lost`."""
 
     pcm: bytes = b"\x01\x00" * RATE
     error: AssistantError | None = None
+    overflows: int = 0
+    lost: DeviceError = field(
+        default_factory=lambda: DeviceError("The microphone stopped delivering sound.")
+    )
     starts: int = 0
     recording: bool = False
+    unplugged: bool = False
+    _on_lost: Callable[[], None] | None = None
 
     async def start(self, on_level: Callable[[float], None] | None = None) -> None:
         if self.error is not None:
             raise self.error
         self.starts += 1
         self.recording = True
+        self.unplugged = False
+        self._on_lost = None
         if on_level is not None:
             on_level(0.5)
 
+    def when_lost(self, listener: Callable[[], None]) -> None:
+        assert self.recording, "when_lost() outside a recording"
+        self._on_lost = listener
+
+    def unplug(self) -> None:
+        self.unplugged = True
+        if self._on_lost is not None:
+            asyncio.get_running_loop().call_soon(self._on_lost)
+
     async def stop(self) -> Recording:
         self.recording = False
-        return Recording(self.pcm)
+        if self.unplugged:
+            raise self.lost
+        return Recording(self.pcm, overflows=self.overflows)
 
 
 @dataclass

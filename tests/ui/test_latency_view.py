@@ -83,3 +83,20 @@ def test_the_widget_grows_with_the_rows_and_paints(qtbot: Any) -> None:
     assert len(colours) > 4  # bars in several colours, not a blank box
     view.clear()
     assert view.rows == [] and view.summary() == EMPTY_TEXT
+
+
+def test_audio_the_microphone_lost_is_told() -> None:
+    timeline = spoken_turn(1)
+    timeline.input_overflows = 3
+    assert summary_of(timeline).endswith("; 3 blocks of audio were lost.")
+    timeline.input_overflows = 1
+    assert summary_of(timeline).endswith("; 1 block of audio was lost.")
+
+
+def test_a_turn_that_ended_at_release_says_nothing_was_timed_but_lost_audio() -> None:
+    timeline = TurnTimeline(input_start=98.0, input_end=98.1)  # too short, say
+    timeline.finished = 98.1
+    assert rows_of(timeline) == []
+    assert summary_of(timeline) == "Nothing was timed in this turn."
+    timeline.input_overflows = 2
+    assert summary_of(timeline) == "2 blocks of audio were lost."
