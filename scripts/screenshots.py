@@ -1,5 +1,6 @@
-"""Take the README's screenshots: the main window in the middle of a conversation, and the
-settings dialog, drawn on a private X screen (Xvfb) and saved to docs/screenshots/.
+"""Take the README's screenshots: the main window in the middle of a conversation, the
+settings dialog and the History dialog, drawn on a private X screen (Xvfb) and saved to
+docs/screenshots/.
 
 The window is driven by a real turn controller over the in-memory microphone, model and voice
 of tests/support/memory.py, so what is shown is what the app shows, timings included.
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,10 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:  # Qt and the app are imported once the X screen is up
     from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QWidget
 
     from assistant.config import Secrets
     from assistant.core.protocols import Recording, Transcript
     from assistant.core.turn import TurnController
+    from assistant.providers.history_sqlite import SqliteHistory
     from assistant.ui.settings_actions import SettingsActions
     from tests.support.memory import MemoryChat, MemoryTranscriber
 
@@ -101,7 +104,7 @@ async def take(out: Path, dark: bool) -> None:
         app.setPalette(dark_palette())
     controller, chat, transcriber = conversation_parts()
     window = MainWindow(controller)
-    window.resize(620, 800)
+    window.resize(680, 800)
     window.show()
     controller.start()
     await controller.wait_ready()
@@ -133,9 +136,87 @@ async def take(out: Path, dark: bool) -> None:
     await asyncio.sleep(0.2)
     dialog.grab().save(str(out / "settings.png"))
     dialog.reject()
+    await shoot_history(out, window)
     controller.stop()
     window.close()
     await controller.aclose()
+
+
+# The History dialog's conversations, oldest first: (days ago, hour, what was said). The newest
+# is the one the main window's screenshot shows; the bread's last reply was cut off.
+CUT_OFF = "About twenty-five degrees is ideal. Put the dough near"
+EARLIER = [
+    (9, 18, [
+        ("user", "How do I say good morning in French?"),
+        ("assistant", "Bonjour. In the evening, say bonsoir."),
+    ]),
+    (1, 19, [
+        ("user", "Why did my bread not rise?"),
+        ("assistant", "The yeast may be old, or the kitchen too cold for it."),
+        ("user", "How warm should the kitchen be?"),
+        ("assistant", CUT_OFF),
+    ]),
+    (0, 0, [
+        ("user", FIRST_QUESTION), ("assistant", FIRST_REPLY),
+        ("user", SECOND_QUESTION), ("assistant", SECOND_REPLY),
+    ]),
+]  # fmt: skip
+
+
+async def shoot_history(out: Path, window: QWidget) -> None:
+    """The History dialog over a real history file holding three conversations."""
+    from assistant.ui.history_dialog import HistoryActions, HistoryDialog
+
+    with tempfile.TemporaryDirectory(prefix="history-") as folder:
+        store, ids = stored_conversations(Path(folder))
+        actions = HistoryActions(
+            conversations=store.conversations,
+            messages=store.messages,
+            open_conversation=lambda conversation_id: None,
+            delete_conversation=store.delete_conversation,
+            delete_all=store.delete_all,
+            shown_conversation=lambda: ids[-1],
+        )
+        dialog = HistoryDialog(actions, parent=window)
+        dialog.refresh(row=1)  # the bread
+        dialog.show()
+        await asyncio.sleep(0.4)  # laid out, painted, the preview at its end
+        dialog.grab().save(str(out / "history.png"))
+        dialog.reject()
+        store.close()
+
+
+def stored_conversations(folder: Path) -> tuple[SqliteHistory, list[int]]:
+    """EARLIER in a history file in `folder`, each dated as EARLIER says."""
+    import sqlite3
+
+    from assistant.providers.history_sqlite import FILE_NAME, SqliteHistory
+
+    path = folder / FILE_NAME
+    store = SqliteHistory(path)
+    ids = []
+    for days_ago, hour, said in EARLIER:
+        conversation = store.new_conversation()
+        for role, text in said:
+            message = store.add_message(conversation, role, text, "writing")  # type: ignore[arg-type]
+            if text == CUT_OFF:
+                store.finish_message(message, text, "interrupted", heard=text.split(".")[0] + ".")
+            else:
+                store.finish_message(message, text, "complete")
+        ids.append(conversation)
+        if days_ago:  # the store dates everything 'now'
+            day = time.localtime(time.time() - days_ago * 86_400)
+            then = time.mktime((*day[:3], hour, 12, 0, 0, 0, -1))
+            with closing(sqlite3.connect(path)) as db, db:
+                db.execute(
+                    "UPDATE conversations SET started = ?, updated = ? WHERE id = ?",
+                    (then, then + 240, conversation),
+                )
+                db.execute(
+                    "UPDATE messages SET created = ? WHERE conversation_id = ?",
+                    (then, conversation),
+                )
+    return store, ids
 
 
 def conversation_parts() -> tuple[TurnController, MemoryChat, MemoryTranscriber]:
@@ -249,9 +330,10 @@ def main() -> int:
 
         app = QApplication([sys.argv[0]])
         app.setStyle("Fusion")
+        app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop first
         with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
             runner.run(take(args.out, args.dark))
-    for name in ("main-window.png", "settings.png"):
+    for name in ("main-window.png", "settings.png", "history.png"):
         print(args.out / name)
     return 0
 

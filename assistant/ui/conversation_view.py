@@ -3,6 +3,7 @@ in, with the sentence being spoken highlighted. Plain selectable text, so it cop
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
+from assistant.core.history import StoredMessage
 from assistant.ui import colours
 
 Move = QTextCursor.MoveOperation
@@ -75,6 +77,17 @@ class ConversationView(QTextBrowser):
         self._scroll.setEasingCurve(QEasingCurve.Type.OutCubic)
 
     # ---- what happens in a conversation --------------------------------------------------
+
+    def show_messages(self, messages: Sequence[StoredMessage]) -> None:
+        """A stored conversation, after whatever is shown: each message as its bubble (a reply
+        that was cut off says so), then the view jumps to the end."""
+        self.end_reply()
+        for message in messages:
+            role = Role.USER if message.role == "user" else Role.ASSISTANT
+            bubble = self._add_bubble(role, message.text, follow=False)
+            if role is Role.ASSISTANT and message.state != "complete":
+                self._mark_interrupted(bubble)
+        QTimer.singleShot(0, self, self._jump_to_end)
 
     def add_user(self, text: str) -> None:
         self.end_reply()
@@ -137,11 +150,8 @@ class ConversationView(QTextBrowser):
         self.setExtraSelections([])
         if reply is None and self._bubbles and self._bubbles[-1].role in _REPLIES:
             reply = self._bubbles[-1]  # ended already (Stop), told only now that it was cut off
-        if reply is not None and interrupted and not reply.interrupted:
-            reply.interrupted = True
-            cursor = reply.caption()
-            cursor.clearSelection()
-            cursor.insertText(" · interrupted", self._caption_format())
+        if reply is not None and interrupted:
+            self._mark_interrupted(reply)
 
     def add_notice(self, message: str, is_error: bool) -> None:
         following = self._at_end()
@@ -178,6 +188,14 @@ class ConversationView(QTextBrowser):
         if follow:
             self._follow()
         return bubble
+
+    def _mark_interrupted(self, bubble: _Bubble) -> None:
+        if bubble.interrupted:
+            return
+        bubble.interrupted = True
+        cursor = bubble.caption()
+        cursor.clearSelection()
+        cursor.insertText(" · interrupted", self._caption_format())
 
     def _end_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -267,6 +285,10 @@ class ConversationView(QTextBrowser):
     def _follow(self) -> None:
         """Glide to the end once the new text is laid out (unless the user scrolled away)."""
         QTimer.singleShot(0, self, self._glide_to_end)
+
+    def _jump_to_end(self) -> None:
+        self._scroll.stop()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
 
     def _glide_to_end(self) -> None:
         bar = self.verticalScrollBar()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, ModelMissing
 from assistant.core.events import TurnFinished, TurnState
 from assistant.core.turn import TurnController
 from assistant.ui.brain_banner import BrainBanner
@@ -28,6 +28,7 @@ from assistant.ui.bridge import EventBridge
 from assistant.ui.conversation_view import ConversationView
 from assistant.ui.latency_view import LatencyView
 from assistant.ui.mode_switch import Mode, ModeSwitch
+from assistant.ui.model_banner import ModelBanner
 from assistant.ui.read_aloud_box import ReadAloudBox
 from assistant.ui.space_to_talk import SpaceToTalk
 from assistant.ui.status_line import Activity, StatusLine
@@ -46,6 +47,8 @@ _STOPPABLE = (TurnState.LISTENING, TurnState.TRANSCRIBING, *_REPLYING)
 class MainWindow(QMainWindow):
     closed = Signal()
     settings_requested = Signal()
+    history_requested = Signal()
+    model_chosen = Signal(str)  # another speech model to use: a folder, or "bundled"
 
     def __init__(
         self,
@@ -67,6 +70,8 @@ class MainWindow(QMainWindow):
         self._detail = ""  # of the current state (the error's message), to show it again
         self._brain_check: asyncio.Task[None] | None = None
         self._stale_finishes = 0  # interrupted turns whose TurnFinished is still to come
+        # What getting the speech model ready is doing now, and how far (0..1) it is, if known.
+        self._loading: tuple[str, float | None] = ("", None)
         self.setWindowTitle("Voice Assistant")
         self.bridge = EventBridge(self)
         self._build(talk_mode)
@@ -80,6 +85,7 @@ class MainWindow(QMainWindow):
 
     def _build(self, talk_mode: TalkMode) -> None:
         self.banner = BrainBanner()
+        self.model_banner = ModelBanner()
         self.mode_switch = ModeSwitch()
         self.timings_button = QToolButton()
         self.timings_button.setText("Timings")
@@ -90,6 +96,11 @@ class MainWindow(QMainWindow):
         self.new_button.setToolTip("Forget this conversation and start afresh (Ctrl+N)")
         self.settings_button = QPushButton("Se&ttings…")
         self.settings_button.setToolTip("Devices, speech, the language model, the voice, keys")
+        self.history_button = QPushButton("&History…")
+        self.history_button.setAccessibleName("History")
+        self.history_button.setToolTip(
+            "Earlier conversations: open, export or delete them (Ctrl+H)"
+        )
         self.conversation = ConversationView()
         self.latency = LatencyView()
         self.status = StatusLine()
@@ -108,7 +119,12 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(self.mode_switch)
         top.addStretch(1)
-        for widget in (self.timings_button, self.new_button, self.settings_button):
+        for widget in (
+            self.timings_button,
+            self.new_button,
+            self.history_button,
+            self.settings_button,
+        ):
             top.addWidget(widget)
         self.message_row = QWidget()
         message_layout = QHBoxLayout(self.message_row)
@@ -121,6 +137,7 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout()
         layout.addWidget(self.banner)
+        layout.addWidget(self.model_banner)
         layout.addLayout(top)
         layout.addWidget(self.conversation, 1)
         layout.addWidget(self.latency)
@@ -143,9 +160,11 @@ class MainWindow(QMainWindow):
             self.mode_switch,
             self.timings_button,
             self.new_button,
+            self.history_button,
             self.settings_button,
             self.banner.retry_button,
             self.banner.settings_button,
+            *self.model_banner.buttons(),
         ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
@@ -157,12 +176,16 @@ class MainWindow(QMainWindow):
         self.message.returnPressed.connect(self._send_typed)
         self.send_button.clicked.connect(self._send_typed)
         self.read_aloud_box.read_requested.connect(self._read_aloud)
-        self.new_button.clicked.connect(self._new_conversation)
+        self.new_button.clicked.connect(self.new_conversation)
+        self.history_button.clicked.connect(self.history_requested)
         self.settings_button.clicked.connect(self.settings_requested)
         self.timings_button.toggled.connect(self.latency.setVisible)
         self.mode_switch.mode_changed.connect(self.set_mode)
         self.banner.settings_requested.connect(self.settings_requested)
         self.banner.retry_requested.connect(self.check_brain_now)
+        self.model_banner.retry_requested.connect(self._load_again)
+        self.model_banner.model_chosen.connect(self.model_chosen)
+        self.bridge.loading_progress.connect(self._loading_progress)
         self.bridge.state_changed.connect(self._show_state)
         self.bridge.level.connect(self.status.set_level)
         self.bridge.user_said.connect(self._user_said)
@@ -174,7 +197,8 @@ class MainWindow(QMainWindow):
         self.bridge.turn_finished.connect(self._turn_finished)
         shortcuts: list[tuple[str, Callable[[], object]]] = [
             ("Escape", self._stop),
-            ("Ctrl+N", self._new_conversation),
+            ("Ctrl+N", self.new_conversation),
+            ("Ctrl+H", self.history_requested.emit),
             ("Ctrl+,", self.settings_requested.emit),
             *((f"Ctrl+{n + 1}", lambda m=mode: self.set_mode(m)) for n, mode in enumerate(Mode)),
         ]
@@ -189,6 +213,7 @@ class MainWindow(QMainWindow):
         self.bridge.attach(controller)
         controller.dictation = self.mode is Mode.DICTATION
         self._stale_finishes = 0
+        self._loading = ("", None)  # how far its own speech model has come is not known yet
         self.conversation.end_reply()
         self._show_state(controller.state, "")
 
@@ -270,11 +295,21 @@ class MainWindow(QMainWindow):
         self.conversation.begin_reading(text)
         self.controller.read_aloud(text)
 
-    def _new_conversation(self) -> None:
+    def new_conversation(self) -> None:
+        """Forget the conversation shown and start afresh (New conversation; or the one shown
+        was deleted from the history)."""
         self._interrupt_reply()
         self.controller.new_conversation()
         self.conversation.clear()
         self.latency.clear()
+
+    def open_conversation(self, conversation_id: int | None = None) -> None:
+        """Show a stored conversation (None: the latest) and go on with it: the model is sent
+        its messages again with the next one."""
+        self._stop()  # whatever was going on belongs to the conversation being left
+        self.conversation.clear()
+        self.latency.clear()
+        self.conversation.show_messages(self.controller.resume_conversation(conversation_id))
 
     def _interrupt_reply(self) -> None:
         """Something new starts while a reply is still going: it is cut off now, and its own
@@ -294,13 +329,55 @@ class MainWindow(QMainWindow):
         if state in (TurnState.READY, TurnState.ERROR):
             self.conversation.end_reply()  # nothing is being said any more
         self.stop_button.setEnabled(state in _STOPPABLE)
-        self.status.show_status(*self._describe(state, detail))
+        self._follow_the_speech_model()
+        fraction = self._loading[1] if state is TurnState.LOADING else None
+        self.status.show_status(*self._describe(state, detail), fraction)
+
+    # ---- the speech model getting ready --------------------------------------------------
+
+    def _follow_the_speech_model(self) -> None:
+        """Talk waits while the speech model gets ready. A typed message is answered meanwhile,
+        so the state alone does not tell: the controller does."""
+        getting_ready = self.controller.getting_ready
+        if getting_ready == self.talk.getting_ready:
+            return  # Talk remembers whether it waited: the rest is for a load starting or ending
+        self.talk.set_getting_ready(getting_ready)
+        if getting_ready:
+            self._loading = ("", None)  # a new load: how far it has come is not known yet
+            self.model_banner.set_trying(True)
+        else:
+            self._loading_ended()
+
+    def _loading_ended(self) -> None:
+        """The model banner says whether the model is missing; Talk takes back the focus."""
+        error = self.controller.load_error
+        if isinstance(error, ModelMissing):
+            self.model_banner.show_missing(error.model, error.message)
+        else:
+            self.model_banner.hide()
+        if self.message.hasFocus() and not self.message.text():
+            self.talk.setFocus()  # it went there only because Talk could not take it
+
+    def _loading_progress(self, text: str, fraction: float | None) -> None:
+        self._loading = (text, fraction)
+        if self.controller.state is TurnState.LOADING:  # else it is shown when the turn ends
+            self._show_state(TurnState.LOADING, self._detail)
+
+    def _load_again(self) -> None:
+        """The model banner's Try again: fetch and load the speech model once more."""
+        self.controller.start()
+
+    def model_choice_done(self) -> None:
+        """The model chosen in the banner was applied, or could not be: its buttons work again,
+        unless the chosen model is still getting ready (then its end says what next)."""
+        self.model_banner.set_trying(self.controller.getting_ready)
 
     def _describe(self, state: TurnState, detail: str) -> tuple[str, Activity]:
         holding = self.talk.mode == "hold"
         match state:
             case TurnState.LOADING:
-                return (f"Getting ready: {detail}" if detail else "Getting ready…"), Activity.BUSY
+                doing = self._loading[0] or detail
+                return (f"Getting ready: {doing}" if doing else "Getting ready…"), Activity.BUSY
             case TurnState.READY:
                 return (f"Ready. {self._hint}" if self._hint else self._ready_text()), Activity.IDLE
             case TurnState.LISTENING:
@@ -347,7 +424,7 @@ class MainWindow(QMainWindow):
     # ---- remembering the window ----------------------------------------------------------
 
     def _restore(self) -> None:
-        self.resize(600, 760)
+        self.resize(680, 760)  # the mode tabs and the top row's buttons side by side
         if self._memory is None:
             return
         geometry = self._memory.value("geometry")

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from assistant.config import Secrets, Settings
+from assistant.core.errors import ModelError
+from assistant.core.protocols import ProgressListener
 
 LevelListener = Callable[[float], None]
 
@@ -18,8 +20,27 @@ class AudioDevice:
     has_output: bool
 
 
+@dataclass(frozen=True)
+class ModelSize:
+    """A Whisper model that can be downloaded by its size name ("base.en"), and whether it was."""
+
+    name: str
+    downloaded: bool
+
+
 async def _no_devices() -> list[AudioDevice]:
     return []
+
+
+async def _no_model_sizes() -> list[ModelSize]:
+    return []
+
+
+async def _no_downloads(name: str, progress: ProgressListener) -> None:
+    raise ModelError(
+        f"The speech model {name} cannot be downloaded from here. Choose a folder that holds "
+        "it, or the built-in model."
+    )
 
 
 @dataclass
@@ -43,3 +64,8 @@ class SettingsActions:
     list_devices: Callable[[], Awaitable[list[AudioDevice]]] = _no_devices
     # Known language model services: name -> (base URL, a model it serves).
     brain_presets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The Whisper sizes that can be downloaded by name, and whether each is on this computer.
+    model_sizes: Callable[[], Awaitable[list[ModelSize]]] = _no_model_sizes
+    # Downloads a Whisper size by name, telling `progress` how far it has come; cancelling it
+    # leaves nothing behind.
+    download_model: Callable[[str, ProgressListener], Awaitable[None]] = _no_downloads

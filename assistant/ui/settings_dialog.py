@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -61,6 +62,18 @@ def _in_words(message: str, label: str) -> str:
     return named[0].upper() + named[1:]
 
 
+@dataclass(frozen=True)
+class _Test:
+    """One Test button: what it tries, and how its answer is said."""
+
+    button: QPushButton
+    result: CheckResult
+    prefix: str  # the settings it depends on ("llm.")
+    doing: str  # said while it runs
+    action: Callable[[Settings, Secrets], Awaitable[None]]
+    success: Callable[[Settings], str]
+
+
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the validated Settings, once written
 
@@ -80,7 +93,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._devices_asked = False
         self.audio = AudioPage(actions, self.tasks)
-        self.speech = SpeechPage()
+        self.speech = SpeechPage(actions, self.tasks)
         self.brain = BrainPage(actions.brain_presets)
         self.voice = VoicePage()
         self.keys = KeysPage(secrets, environ)
@@ -105,12 +118,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        self.brain.test_button.clicked.connect(
-            lambda: self._start(self.brain.test_button, self._test_brain())
-        )
-        self.voice.test_button.clicked.connect(
-            lambda: self._start(self.voice.test_button, self._test_voice())
-        )
+        self.brain.test_button.clicked.connect(self._test_brain)
+        self.voice.test_button.clicked.connect(self._test_voice)
         self.resize(self.fontMetrics().averageCharWidth() * 100, self.fontMetrics().height() * 44)
 
     @staticmethod
@@ -218,47 +227,49 @@ class SettingsDialog(QDialog):
             return None
         return edited
 
-    async def _test_brain(self) -> None:
-        page = self.brain
-        page.test_button.setEnabled(False)
-        page.result.show_progress("Asking the service…")
-        try:
-            edited = self._tested("llm.")
-            if edited is None:
-                page.result.show_failure("Fix the marked setting first, then test again.")
-                return
-            await self.settings_actions.test_brain(edited, self.keys.secrets_in_use())
-        except AssistantError as error:
-            page.result.show_failure(error.message)
-        except Exception as error:
-            page.result.show_failure(unexpected(error))
-            raise
-        else:
-            page.result.show_success(f"It works: {edited.llm.base_url} answered.")
-        finally:
-            page.test_button.setEnabled(True)
+    def _test_brain(self) -> None:
+        test = _Test(
+            self.brain.test_button,
+            self.brain.result,
+            "llm.",
+            "Asking the service…",
+            self.settings_actions.test_brain,
+            lambda edited: f"It works: {edited.llm.base_url} answered.",
+        )
+        self._start(test.button, self._run_test(test))
 
-    async def _test_voice(self) -> None:
-        page = self.voice
-        page.test_button.setEnabled(False)
-        page.result.show_progress("Speaking a sample…")
+    def _test_voice(self) -> None:
+        test = _Test(
+            self.voice.test_button,
+            self.voice.result,
+            "tts.",
+            "Speaking a sample…",
+            self.settings_actions.test_voice,
+            lambda edited: (
+                "The sample was played. If you heard nothing, check the speaker under Audio."
+            ),
+        )
+        self._start(test.button, self._run_test(test))
+
+    async def _run_test(self, test: _Test) -> None:
+        """Try the settings as edited (if what the test needs is valid) and say what happened."""
+        test.button.setEnabled(False)
+        test.result.show_progress(test.doing)
         try:
-            edited = self._tested("tts.")
+            edited = self._tested(test.prefix)
             if edited is None:
-                page.result.show_failure("Fix the marked setting first, then test again.")
+                test.result.show_failure("Fix the marked setting first, then test again.")
                 return
-            await self.settings_actions.test_voice(edited, self.keys.secrets_in_use())
+            await test.action(edited, self.keys.secrets_in_use())
         except AssistantError as error:
-            page.result.show_failure(error.message)
+            test.result.show_failure(error.message)
         except Exception as error:
-            page.result.show_failure(unexpected(error))
+            test.result.show_failure(unexpected(error))
             raise
         else:
-            page.result.show_success(
-                "The sample was played. If you heard nothing, check the speaker under Audio."
-            )
+            test.result.show_success(test.success(edited))
         finally:
-            page.test_button.setEnabled(True)
+            test.button.setEnabled(True)
 
     # ---- the devices, found when the dialog first shows ----------------------------------
 
@@ -267,6 +278,7 @@ class SettingsDialog(QDialog):
         if not self._devices_asked:
             self._devices_asked = True
             self.tasks.start(self._load_devices())
+            self.tasks.start(self.speech.find_sizes())
 
     async def _load_devices(self) -> None:
         try:

@@ -1,7 +1,12 @@
-"""Settings > Speech recognition: on this computer (which Whisper model) or a remote service, and
-the language spoken."""
+"""Settings > Speech recognition: on this computer (the built-in model, a Whisper size, downloaded
+here with progress, or a folder) or a remote service; the language, names you say often, and what
+the model runs on."""
 
 from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -9,22 +14,37 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QProgressBar,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from assistant.config import Settings
+from assistant.core.errors import AssistantError
+from assistant.core.protocols import LoadProgress
+from assistant.ui.check_result import CheckResult, unexpected
+from assistant.ui.settings_actions import ModelSize, SettingsActions
 from assistant.ui.settings_page import SettingsPage, combo_value
+from assistant.ui.tasks import BackgroundTasks
 
 BUNDLED = "bundled"
-MODELS = [
-    (BUNDLED, "Bundled: tiny English model (works offline)"),
-    ("base.en", "base.en (English, 140 MB download)"),
-    ("small.en", "small.en (English, 480 MB download)"),
-    ("small", "small (many languages, 480 MB download)"),
-    ("medium", "medium (many languages, 1.5 GB download)"),
-    ("large-v3", "large-v3 (most accurate, 3 GB download)"),
+BUILT_IN_LABEL = "Built-in: tiny.en (English, works offline)"
+MODEL_FILE = "model.bin"
+# Offered before the app has said which sizes it knows; roughly what each download weighs.
+SIZES = {
+    "tiny.en": "75 MB", "tiny": "75 MB", "base.en": "145 MB", "base": "145 MB",
+    "small.en": "485 MB", "small": "485 MB", "medium.en": "1.5 GB", "medium": "1.5 GB",
+    "large-v3": "3 GB", "large-v3-turbo": "1.6 GB", "turbo": "1.6 GB",
+    "distil-small.en": "330 MB", "distil-medium.en": "790 MB", "distil-large-v3": "1.5 GB",
+}  # fmt: skip
+DEVICES = [
+    ("cpu", "Processor (CPU): works everywhere"),
+    ("cuda", "NVIDIA graphics card (CUDA)"),
+    ("auto", "The graphics card if there is one, else the processor"),
 ]
+COMPUTE_TYPES = ["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
+                 "bfloat16", "float32", "default", "auto"]  # fmt: skip
 DETECT = "Detect automatically"
 LANGUAGES = [
     ("en", "English"), ("zh", "Chinese"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
@@ -33,43 +53,95 @@ LANGUAGES = [
 ]  # fmt: skip
 
 
+def size_label(name: str, downloaded: bool) -> str:
+    """How a Whisper size is offered: what it understands, and whether it must be fetched."""
+    understands = "English" if name.endswith(".en") else "many languages"
+    if downloaded:
+        return f"{name} ({understands}, downloaded)"
+    weight = SIZES.get(name)
+    return f"{name} ({understands}, {f'{weight} ' if weight else ''}download)"
+
+
+def looks_like_a_folder(model: str) -> bool:
+    return model.startswith(("~", ".")) or "/" in model or os.sep in model
+
+
 class SpeechPage(SettingsPage):
     title = "Speech recognition"
 
-    def __init__(self) -> None:
+    def __init__(self, actions: SettingsActions, tasks: BackgroundTasks) -> None:
         super().__init__()
+        self._actions = actions
+        self._tasks = tasks
+        self._sizes = list(SIZES)
+        self._downloaded: set[str] = set()
+        self._download: asyncio.Task[None] | None = None
         self.provider = QComboBox()
         self.provider.addItem("On this computer (Whisper, private, works offline)", "local")
         self.provider.addItem("An OpenAI-compatible transcription service", "openai")
+        self.add_field("&Where:", "stt.provider", self.provider)
+        self._build_model()
+        self._build_download()
+        self._build_language()
+        self._build_hardware()
+        self.remote_url = QLineEdit()
+        self.remote_model = QLineEdit()
+        self.remote = QFormLayout()
+        self.add_field("Service &URL:", "stt.openai.base_url", self.remote_url, form=self.remote)
+        self.add_field("Service m&odel:", "stt.openai.model", self.remote_model, form=self.remote)
+        self.form.addRow(self.remote)
+        self.provider.currentIndexChanged.connect(self._show_provider)
+        self.model.currentIndexChanged.connect(self._model_changed)
+
+    # ---- building ------------------------------------------------------------------------
+
+    def _build_model(self) -> None:
         self.model = QComboBox()
-        self.model.setEditable(True)
-        for name, label in MODELS:
-            self.model.addItem(label, name)
-        self.browse = QPushButton("&Folder…")
-        self.browse.setAccessibleName("Choose a model folder")
+        self.browse = QPushButton("&Browse…")
+        self.browse.setAccessibleName("Choose a folder that holds a Whisper model")
         self.browse.clicked.connect(self._choose_folder)
-        model_row = QWidget()
-        model_line = QHBoxLayout(model_row)
-        model_line.setContentsMargins(0, 0, 0, 0)
-        model_line.addWidget(self.model, 1)
-        model_line.addWidget(self.browse)
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.model, 1)
+        line.addWidget(self.browse)
+        self.add_field(
+            "&Model:",
+            "stt.model",
+            row,
+            "The built-in model is quick and works offline. Larger ones understand more but are "
+            "slower; each is downloaded once. A folder must hold a Whisper model in CTranslate2 "
+            f"format ({MODEL_FILE}).",
+        )
+        self.model.setAccessibleName("Model")
+
+    def _build_download(self) -> None:
+        self.download_button = QPushButton("&Download")
+        self.download_button.clicked.connect(self._start_download)
+        self.download_bar = QProgressBar()
+        self.download_bar.setAccessibleName("Download progress")
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.setAccessibleName("Cancel the download")
+        self.cancel_button.clicked.connect(self._cancel_download)
+        self.download_result = CheckResult()
+        self.download_row = QWidget()
+        layout = QVBoxLayout(self.download_row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        line = QHBoxLayout()
+        line.addWidget(self.download_button)
+        line.addWidget(self.download_bar, 1)
+        line.addWidget(self.cancel_button)
+        layout.addLayout(line)
+        layout.addWidget(self.download_result)
+        self.form.addRow("", self.download_row)
+        self._show_downloading(False)
+
+    def _build_language(self) -> None:
         self.language = QComboBox()
         self.language.setEditable(True)
         self.language.addItem(DETECT, "")
         for code, name in LANGUAGES:
             self.language.addItem(f"{name} ({code})", code)
-        self.remote_url = QLineEdit()
-        self.remote_model = QLineEdit()
-
-        self.add_field("&Where:", "stt.provider", self.provider)
-        self.add_field(
-            "&Model:",
-            "stt.model",
-            model_row,
-            "A model name, or a folder holding a converted (CTranslate2) Whisper model. "
-            "Other sizes are downloaded from the internet the first time.",
-        )
-        self.model.setAccessibleName("Model")
         self.add_field(
             "&Language:",
             "stt.language",
@@ -77,25 +149,44 @@ class SpeechPage(SettingsPage):
             "Naming the language makes short phrases more reliable. English-only models "
             "(.en) understand only English.",
         )
-        self.remote = QFormLayout()
-        self.add_field("Service &URL:", "stt.openai.base_url", self.remote_url, form=self.remote)
-        self.add_field("Service m&odel:", "stt.openai.model", self.remote_model, form=self.remote)
-        self.form.addRow(self.remote)
-        self.provider.currentIndexChanged.connect(self._show_provider)
+        self.prompt = QLineEdit()
+        self.prompt.setPlaceholderText("e.g. Anna Kowalski, Kubernetes, Zürich")
+        self.add_field(
+            "&Names you say often:",
+            "stt.initial_prompt",
+            self.prompt,
+            "Names and words the model should expect, written the way you want them spelled.",
+        )
+
+    def _build_hardware(self) -> None:
+        self.device = QComboBox()
+        for name, label in DEVICES:
+            self.device.addItem(label, name)
+        self.add_field("&Runs on:", "stt.device", self.device)
+        self.compute_type = QComboBox()
+        self.compute_type.setEditable(True)
+        self.compute_type.addItems(COMPUTE_TYPES)
+        self.add_field(
+            "&Precision:",
+            "stt.compute_type",
+            self.compute_type,
+            "int8 is the fastest on a processor; float16 suits graphics cards.",
+        )
+
+    # ---- the settings --------------------------------------------------------------------
 
     def load(self, settings: Settings) -> None:
         stt = settings.stt
         self.provider.setCurrentIndex(max(0, self.provider.findData(stt.provider)))
-        index = self.model.findData(stt.model)
-        if index >= 0:
-            self.model.setCurrentIndex(index)
-        else:
-            self.model.setEditText(stt.model)
+        self._fill_models(stt.model)
         index = self.language.findData(stt.language or "")
         if index >= 0:
             self.language.setCurrentIndex(index)
         else:
             self.language.setEditText(stt.language or "")
+        self.prompt.setText(stt.initial_prompt)
+        self.device.setCurrentIndex(max(0, self.device.findData(stt.device)))
+        self.compute_type.setEditText(stt.compute_type)
         self.remote_url.setText(stt.openai.base_url)
         self.remote_model.setText(stt.openai.model)
         self._show_provider()
@@ -103,24 +194,144 @@ class SpeechPage(SettingsPage):
     def store(self, settings: Settings) -> None:
         stt = settings.stt
         stt.provider = self.provider.currentData()
-        stt.model = combo_value(self.model)
+        stt.model = self.chosen_model()
         language = combo_value(self.language)
         stt.language = None if language in ("", DETECT) else language
+        stt.initial_prompt = self.prompt.text().strip()
+        stt.device = self.device.currentData()
+        stt.compute_type = self.compute_type.currentText().strip()
         stt.openai.base_url = self.remote_url.text().strip()
         stt.openai.model = self.remote_model.text().strip()
 
+    def chosen_model(self) -> str:
+        return str(self.model.currentData() or "")
+
+    # ---- the model list ------------------------------------------------------------------
+
+    async def find_sizes(self) -> None:
+        """Ask the app which sizes it knows and which are downloaded; what is chosen stays."""
+        try:
+            sizes = await self._actions.model_sizes()
+        except AssistantError as error:
+            self.download_result.show_failure(error.message)
+            self._show_download()
+            return
+        if sizes:
+            self.show_sizes(sizes)
+
+    def show_sizes(self, sizes: list[ModelSize]) -> None:
+        self._sizes = [size.name for size in sizes]
+        self._downloaded = {size.name for size in sizes if size.downloaded}
+        self._fill_models(self.chosen_model())
+
+    def _fill_models(self, chosen: str) -> None:
+        self.model.blockSignals(True)  # one change signal at the end, not one per item
+        self.model.clear()
+        self.model.addItem(BUILT_IN_LABEL, BUNDLED)
+        for name in self._sizes:
+            self.model.addItem(size_label(name, name in self._downloaded), name)
+        if chosen and self.model.findData(chosen) < 0:
+            shown = f"Folder: {chosen}" if looks_like_a_folder(chosen) else chosen
+            self.model.addItem(shown, chosen)
+        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
+        self.model.blockSignals(False)
+        self._show_download()
+
+    def _choose_folder(self) -> None:
+        # open(), not exec(): a nested event loop would stall the app's asyncio tasks.
+        dialog = QFileDialog(self, "Choose the folder that holds a Whisper model")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly)
+        dialog.fileSelected.connect(self.use_folder)
+        dialog.open()
+
+    def use_folder(self, folder: str) -> None:
+        """Choose the model in `folder`, if there is one (else say why not, at the field)."""
+        row = self.fields["stt.model"]
+        if not (Path(folder) / MODEL_FILE).is_file():
+            row.mark(
+                f"The folder {folder} holds no Whisper model: it has no {MODEL_FILE}. Choose "
+                "the folder that has it."
+            )
+            return
+        row.clear()
+        self._fill_models(folder)
+
+    # ---- downloading ---------------------------------------------------------------------
+
+    def _needs_download(self) -> bool:
+        name = self.chosen_model()
+        return (
+            self.provider.currentData() == "local"
+            and name in self._sizes
+            and name not in self._downloaded
+        )
+
+    def _model_changed(self) -> None:
+        if self._download is None:
+            self.download_result.clear()  # it was about the model chosen before
+        self._show_download()
+
+    def _show_download(self) -> None:
+        """The Download button for a size not yet here; what a download said stays in view."""
+        downloading = self._download is not None
+        needed = self._needs_download()
+        if needed and not downloading:
+            self.download_button.setText(f"&Download {self.chosen_model()}")
+        said = bool(self.download_result.text())
+        self.download_button.setVisible(needed or downloading)
+        self.download_result.setVisible(said)  # an empty line would only leave a gap
+        self.download_row.setVisible(downloading or needed or said)
+
+    def _show_downloading(self, downloading: bool) -> None:
+        self.download_button.setEnabled(not downloading)
+        self.download_bar.setVisible(downloading)
+        self.cancel_button.setVisible(downloading)
+        self.download_bar.setRange(0, 0)  # moving until the size is known
+
+    def _start_download(self) -> None:
+        self._show_downloading(True)  # now, not when the task first runs: no second click
+        self._download = self._tasks.start(self._download_model(self.chosen_model()))
+
+    def _cancel_download(self) -> None:
+        if self._download is not None:
+            self._download.cancel()
+
+    def _show_progress(self, update: LoadProgress) -> None:
+        self.download_result.show_progress(update.text)
+        if update.fraction is None:
+            self.download_bar.setRange(0, 0)
+        else:
+            self.download_bar.setRange(0, 100)
+            self.download_bar.setValue(round(min(1.0, max(0.0, update.fraction)) * 100))
+
+    async def _download_model(self, name: str) -> None:
+        self._show_downloading(True)
+        self.download_result.show_progress(f"Downloading the speech model {name}…")
+        self.download_result.show()
+        try:
+            await self._actions.download_model(name, self._show_progress)
+        except asyncio.CancelledError:
+            self.download_result.show_progress(f"The download of {name} was cancelled.")
+            raise
+        except AssistantError as error:
+            self.download_result.show_failure(error.message)
+        except Exception as error:
+            self.download_result.show_failure(unexpected(error))
+            raise
+        else:
+            self._downloaded.add(name)
+            self.download_result.show_success(f"{name} is downloaded. Save to use it.")
+        finally:
+            self._download = None
+            self._show_downloading(False)
+            self._fill_models(self.chosen_model())  # "downloaded" now, and no Download button
+
     def _show_provider(self) -> None:
         local = self.provider.currentData() == "local"
-        for key in ("stt.model",):
+        for key in ("stt.model", "stt.device", "stt.compute_type"):
             self.fields[key].setEnabled(local)
         self.browse.setEnabled(local)
         for key in ("stt.openai.base_url", "stt.openai.model"):
             self.fields[key].setEnabled(not local)
-
-    def _choose_folder(self) -> None:
-        # open(), not exec(): a nested event loop would stall the app's asyncio tasks.
-        dialog = QFileDialog(self, "Choose a Whisper model folder")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly)
-        dialog.fileSelected.connect(self.model.setEditText)
-        dialog.open()
+        self._show_download()

@@ -1,4 +1,5 @@
-"""The big Talk button: hold to talk, or click to start and click again to stop (a setting)."""
+"""The big Talk button: hold to talk, or click to start and click again to stop (a setting). While
+the speech model gets ready it waits, disabled, and says so."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 TalkMode = Literal["hold", "toggle"]
 
+GETTING_READY = "Getting ready…"
+MEANWHILE = "The speech model is getting ready. Meanwhile, you can type a message."
+
 # palette() keeps the button in the system's light or dark theme; only "talking" stands out.
 _STYLE = """
 QPushButton#talk {
@@ -17,6 +21,7 @@ QPushButton#talk {
 }
 QPushButton#talk:hover { border-color: palette(highlight); }
 QPushButton#talk:focus { border: 2px solid palette(highlight); }
+QPushButton#talk:disabled { color: palette(mid); }
 QPushButton#talk[talking="true"] {
     background: palette(highlight); color: palette(highlighted-text);
     border-color: palette(highlight);
@@ -32,6 +37,7 @@ class TalkButton(QPushButton):
         super().__init__(parent)
         self.mode: TalkMode = mode
         self.talking = False
+        self.getting_ready = False
         self.setObjectName("talk")
         self.setAccessibleName("Talk")
         self.setAutoDefault(False)
@@ -51,9 +57,20 @@ class TalkButton(QPushButton):
         self.mode = mode
         self._show_label()
 
+    def set_getting_ready(self, getting_ready: bool) -> None:
+        """Wait for the speech model (nothing to talk to yet), or be ready for the user again."""
+        if getting_ready == self.getting_ready:
+            return
+        self.getting_ready = getting_ready
+        if getting_ready:
+            self.reset()
+        self.setEnabled(not getting_ready)
+        self.setToolTip(MEANWHILE if getting_ready else "")
+        self._show_label()
+
     def begin(self) -> None:
         """Start talking (button down, Space down, or the first click in toggle mode)."""
-        if not self.talking:
+        if not self.talking and not self.getting_ready:
             self.talking = True
             self._show_label()
             self.talk_started.emit()
@@ -87,12 +104,15 @@ class TalkButton(QPushButton):
             self.end()
 
     def _show_label(self) -> None:
-        if self.talking:
+        if self.getting_ready:
+            self.setText(GETTING_READY)
+        elif self.talking:
             self.setText("Listening… let go to send" if self.mode == "hold" else "Click to send")
         else:
             self.setText("Hold to talk" if self.mode == "hold" else "Click to talk")
         how = "hold it, or hold Space" if self.mode == "hold" else "click it, or press Space"
-        self.setAccessibleDescription(f"To speak to the assistant, {how}.")
+        said = MEANWHILE if self.getting_ready else f"To speak to the assistant, {how}."
+        self.setAccessibleDescription(said)
         self.setProperty("talking", self.talking)
         self.style().unpolish(self)
         self.style().polish(self)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
+from assistant.core.history import MessageState, Role, StoredMessage
 from assistant.ui.conversation_view import ConversationView
 
 pytestmark = pytest.mark.gui
@@ -107,3 +108,29 @@ def test_a_dark_theme_recolours_what_is_shown(qtbot: Any) -> None:
     dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
     view.setPalette(dark)
     assert bubble_colour().lightnessF() < 0.4
+
+
+def stored(role: Role, text: str, state: MessageState = "complete") -> StoredMessage:
+    return StoredMessage(id=0, conversation_id=1, role=role, text=text, state=state, created=0.0)
+
+
+def test_a_stored_conversation_is_shown_as_bubbles_and_scrolled_to_its_end(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    messages = []
+    for number in range(40):
+        messages.append(stored("user", f"Question {number}?"))
+        messages.append(stored("assistant", f"Answer number {number}. " * 4))
+    messages.append(stored("user", "Last question?"))
+    messages.append(stored("assistant", "I was about to say", "interrupted"))
+    view.show_messages(messages)
+    shown = view.toPlainText()
+    assert shown.count("You\n") == 41 and shown.count("Assistant") == 41
+    assert shown.count("Assistant · interrupted") == 1
+    assert shown.rstrip().endswith("Assistant · interrupted\nI was about to say")
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
+    qtbot.wait(200)  # laid out in full by now: still at the very end
+    assert bar.value() == bar.maximum()
+    # The reply that was cut off is over: what streams next is a new bubble.
+    stream(view, "A new reply.")
+    assert view.toPlainText().rstrip().endswith("Assistant\nA new reply.")

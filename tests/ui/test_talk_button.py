@@ -63,3 +63,33 @@ def test_changing_the_mode_changes_the_words_and_the_description(qtbot: Any) -> 
     button.set_mode("toggle")
     assert button.text() == "Click to talk"
     assert "press Space" in button.accessibleDescription()
+
+
+def test_while_the_speech_model_gets_ready_the_button_waits_and_says_so(qtbot: Any) -> None:
+    button, said = watched(qtbot, "hold")
+    button.show()
+    button.set_getting_ready(True)
+    assert not button.isEnabled() and button.text() == "Getting ready…"
+    assert "type a message" in button.toolTip()
+    assert "type a message" in button.accessibleDescription()
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+    button.key_down()  # Space, which the window hands to the button wherever the focus is
+    button.key_up()
+    assert said == [] and not button.talking
+
+    button.set_getting_ready(False)
+    assert button.isEnabled() and button.text() == "Hold to talk" and button.toolTip() == ""
+    assert "hold Space" in button.accessibleDescription()
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+    assert said == ["start", "end"]
+
+
+def test_getting_ready_again_lets_go_of_a_held_button(qtbot: Any) -> None:
+    button, said = watched(qtbot, "toggle")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    button.set_getting_ready(True)  # e.g. new settings load another model
+    assert not button.talking and button.text() == "Getting ready…"
+    button.set_getting_ready(False)
+    assert button.text() == "Click to talk"

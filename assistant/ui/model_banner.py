@@ -1,0 +1,121 @@
+"""The banner shown when the speech model is not on this computer: try the download again, choose
+a folder that holds the model, or use the built-in one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.ui.check_result import CheckResult
+from assistant.ui.colours import Role, mix
+
+BUILT_IN = "bundled"  # the [stt] model setting of the built-in tiny.en model
+MODEL_FILE = "model.bin"  # what every Whisper model folder (CTranslate2 format) holds
+
+
+class ModelBanner(QFrame):
+    retry_requested = Signal()
+    model_chosen = Signal(str)  # a folder holding model.bin, or BUILT_IN
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.builtin_available = False  # whether the built-in model is installed (app.py knows)
+        self.model = ""  # the setting that named the missing model
+        self.setAccessibleName("The speech model is missing")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = self.message.font()
+        bold.setBold(True)
+        self.message.setFont(bold)
+        self.refusal = CheckResult()  # why a chosen folder will not do
+        self.refusal.hide()
+        self.retry_button = QPushButton("Try a&gain")
+        self.retry_button.setAccessibleName("Try again to download the speech model")
+        self.folder_button = QPushButton("&Choose a folder…")
+        self.folder_button.setAccessibleName("Choose a folder that holds the speech model")
+        self.builtin_button = QPushButton("Use the &built-in model")
+        self.builtin_button.setAccessibleName("Use the built-in speech model (English, small)")
+        self.builtin_button.setToolTip("The tiny English model that comes with the assistant")
+        self.retry_button.clicked.connect(self._retry)
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.builtin_button.clicked.connect(lambda: self._choose(BUILT_IN))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in self.buttons():
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(self.refusal)
+        layout.addLayout(buttons)
+        self._tint()
+        self.hide()
+
+    def buttons(self) -> list[QPushButton]:
+        """In the order Tab reaches them."""
+        return [self.retry_button, self.folder_button, self.builtin_button]
+
+    def show_missing(self, model: str, why: str = "") -> None:
+        """Say that `model` (the setting) is not here; `why` (the error's own words) is the
+        details a screen reader and the tooltip give."""
+        self.model = model
+        self.message.setText(
+            f"The speech model {model} is not on this computer, and it could not be "
+            "downloaded just now."
+        )
+        self.message.setToolTip(why)
+        self.setAccessibleDescription(why or self.message.text())
+        self.builtin_button.setVisible(self.builtin_available and model != BUILT_IN)
+        self.refusal.hide()
+        self.set_trying(False)
+        self.show()
+
+    def set_trying(self, trying: bool) -> None:
+        """While the model is being fetched or loaded again, nothing else can be chosen."""
+        for button in self.buttons():
+            button.setEnabled(not trying)
+        self.retry_button.setText("Trying…" if trying else "Try a&gain")
+
+    def _choose(self, model: str) -> None:
+        self.set_trying(True)  # now: a second click starts nothing while the choice is applied
+        self.refusal.hide()
+        self.model_chosen.emit(model)
+
+    def _retry(self) -> None:
+        self.set_trying(True)  # now: a second click starts nothing
+        self.refusal.hide()
+        self.retry_requested.emit()
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose the folder that holds the speech model", str(Path.home())
+        )
+        if not folder:
+            return  # the user changed their mind
+        if not (Path(folder) / MODEL_FILE).is_file():
+            self.refusal.show_failure(
+                f"The folder {folder} holds no speech model: a Whisper model folder has a file "
+                f"called {MODEL_FILE} in it. Choose the folder that has it."
+            )
+            self.refusal.show()
+            return
+        self._choose(folder)
+
+    def _tint(self) -> None:
+        palette = self.palette()
+        base = palette.color(Role.Window)
+        palette.setColor(Role.Window, mix(base, palette.color(Role.Highlight), 0.15))
+        self.setPalette(palette)
