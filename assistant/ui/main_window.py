@@ -410,6 +410,9 @@ class MainWindow(QMainWindow):
             self.conversation.add_user(text)
 
     def _notice(self, message: str, is_error: bool) -> None:
+        missing = self.controller.load_error
+        if isinstance(missing, ModelMissing) and message == missing.message:
+            return  # the model banner says it, with buttons to fix it: not in the conversation too
         self.conversation.add_notice(message, is_error)
         if not is_error:
             self._hint = message
