@@ -112,6 +112,7 @@ class ThreadedServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_about_cancelled_connections)
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())
@@ -120,6 +121,16 @@ class ThreadedServer:
 
     async def _serve(self) -> None:
         raise NotImplementedError
+
+
+def _quiet_about_cancelled_connections(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    """Stopping a server cancels the connections still open (a client stuck waiting, say);
+    asyncio reports each as an error, which it is not."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 class LoopbackServer(ThreadedServer):
