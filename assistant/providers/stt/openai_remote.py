@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
+from h2.exceptions import H2Error
 
 from assistant.config import RemoteSttSettings
 from assistant.core.endpoints import check_endpoint
@@ -65,7 +66,7 @@ class RemoteTranscriber:
             raise self._unreachable("did not answer in time") from None
         except httpx.ConnectError:
             raise self._unreachable("could not be connected to") from None
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, H2Error) as exc:  # httpx does not wrap every H2Error
             raise ServiceError(
                 f"The connection to the transcription service at {self._host} broke "
                 f"({type(exc).__name__}). Try again.",
