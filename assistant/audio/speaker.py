@@ -119,6 +119,14 @@ class _Output:
             return 0.0
         return max(0, self.buffer_frames - free) / self.rate
 
+    def ran_dry(self) -> bool:
+        """Whether the device side has played everything it was given (an underrun, unless
+        nothing was written yet)."""
+        try:
+            return int(self.stream.get_write_available()) >= self.buffer_frames
+        except OSError:
+            return False  # a lost device: the write that follows says so
+
     def close(self) -> None:
         close_stream(self.stream)
         self.portaudio.close()
@@ -336,6 +344,10 @@ class SpeakerStream:
             self._emit(PlaybackEventKind.STARTED, tag, time.monotonic())
 
     def _play_audio(self, tag: int, data: bytes, items: int, *, queued_after: int) -> None:
+        if self._begun and not self._dry and self._output.ran_dry():
+            # This thread came back late (the machine was busy): the device had nothing left.
+            sounding = tag if self._sounding is None else self._sounding
+            self._emit(PlaybackEventKind.DROPOUT, sounding, time.monotonic())
         self._dry = False
         self._begin(tag)
         self._write(data)

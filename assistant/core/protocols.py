@@ -94,6 +94,7 @@ class PlaybackEventKind(Enum):
     STARTED = "started"  # the first sample of a tag was handed to the sound card
     FINISHED = "finished"  # the last sample of a tag was handed to the sound card
     UNDERRUN = "underrun"  # the device ran dry while more audio was expected
+    DROPOUT = "dropout"  # the device ran out although audio was waiting (a busy machine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,8 @@ class ReplySpeaker:
                 on_sentence_started(event.tag)
             elif event.kind is PlaybackEventKind.FINISHED:
                 timing.last_sample = event.time
+            elif event.kind is PlaybackEventKind.DROPOUT:
+                timing.dropouts += 1
             else:
                 timing.underruns += 1
 

@@ -18,7 +18,8 @@ class SentenceTiming:
     first_byte: float | None = None  # first audio arrived from the synthesizer
     first_sample: float | None = None  # first sample handed to the sound card
     last_sample: float | None = None  # last sample handed to the sound card
-    underruns: int = 0
+    underruns: int = 0  # its audio came too late: the reply's queue ran dry
+    dropouts: int = 0  # its audio was there, but the machine was too busy to play it in time
 
 
 @dataclass
@@ -90,6 +91,7 @@ class TurnTimeline:
                     "first_sample_ms": ms(s.first_sample),
                     "last_sample_ms": ms(s.last_sample),
                     "underruns": s.underruns,
+                    "dropouts": s.dropouts,
                 }
                 for s in self.sentences
             ],

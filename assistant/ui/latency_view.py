@@ -89,6 +89,10 @@ def rows_of(timeline: TurnTimeline) -> list[Row]:
     return rows
 
 
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
 def summary_of(timeline: TurnTimeline) -> str:
     origin = timeline.origin
     if origin is None:
@@ -109,6 +113,12 @@ def summary_of(timeline: TurnTimeline) -> str:
         parts.append(f"{timeline.connections_opened} new connection{plural}")
     if timeline.input_overflows:
         parts.append(lost_blocks_text(timeline.input_overflows))  # words may be missing
+    waits = sum(sentence.underruns for sentence in timeline.sentences)
+    if waits:
+        parts.append(f"the voice stopped {times(waits)} to wait for its audio")
+    dropouts = sum(sentence.dropouts for sentence in timeline.sentences)
+    if dropouts:
+        parts.append(f"the sound dropped out {times(dropouts)}: the computer was too busy")
     if timeline.interrupted:
         parts.append("interrupted")
     if not parts:

@@ -24,10 +24,11 @@ SPEECH = Path(__file__).parents[1] / "data" / "speech"
 FIRST = SPEECH / "ds_2830-3980-0043.wav"  # "Experience proves this", 2 s
 SECOND = SPEECH / "fw_stereo_diarization_right.wav"  # "The horizon seems extremely distant.", 5 s
 RATE = 22_050  # the local voice's rate
-STARTED, FINISHED, UNDERRUN = (
+STARTED, FINISHED, UNDERRUN, DROPOUT = (
     PlaybackEventKind.STARTED,
     PlaybackEventKind.FINISHED,
     PlaybackEventKind.UNDERRUN,
+    PlaybackEventKind.DROPOUT,
 )
 SILENT = 50  # int16 peak below which a stretch of recording counts as silence
 
@@ -221,6 +222,29 @@ async def test_a_sentence_that_runs_dry_reports_an_underrun(
     await stream.drain()
     await stream.close()
     assert kinds(events) == [(STARTED, 0), (UNDERRUN, 0), (FINISHED, 0)]
+
+
+async def test_a_writer_that_comes_back_too_late_reports_a_dropout(
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    # The sentence is all queued, but the writer thread is held up (a busy machine) for longer
+    # than the device's buffer lasts: the listener hears a drop-out, so it must be reported.
+    events: list[PlaybackEvent] = []
+    stream = await Speaker().open(RATE, events.append)
+    writing = asyncio.create_task(stream.write(tone(1.5), 0))
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(hold_the_writer, stream, 0.3)
+    await writing
+    stream.end_tag(0)
+    await stream.drain()
+    await stream.close()
+    assert kinds(events) == [(STARTED, 0), (DROPOUT, 0), (FINISHED, 0)]
+
+
+def hold_the_writer(stream: object, seconds: float) -> None:
+    lock = stream._lock  # type: ignore[attr-defined]  # the writer takes it for every block
+    with lock:
+        time.sleep(seconds)
 
 
 async def test_a_speaker_unplugged_while_playing_is_reported(

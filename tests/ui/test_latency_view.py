@@ -93,6 +93,17 @@ def test_audio_the_microphone_lost_is_told() -> None:
     assert summary_of(timeline).endswith("; 1 block of audio was lost.")
 
 
+def test_pauses_in_the_voice_say_whose_fault_they_were() -> None:
+    timeline = spoken_turn()
+    timeline.sentences[1].underruns = 1
+    assert summary_of(timeline).endswith("; the voice stopped once to wait for its audio.")
+    timeline.sentences[0].dropouts = 2
+    assert summary_of(timeline).endswith(
+        "; the voice stopped once to wait for its audio; "
+        "the sound dropped out 2 times: the computer was too busy."
+    )
+
+
 def test_a_turn_that_ended_at_release_says_nothing_was_timed_but_lost_audio() -> None:
     timeline = TurnTimeline(input_start=98.0, input_end=98.1)  # too short, say
     timeline.finished = 98.1
