@@ -20,6 +20,7 @@ from assistant.ui.check_result import CheckResult
 from assistant.ui.colours import Role, mix
 
 BUILT_IN = "bundled"  # the [stt] model setting of the built-in tiny.en model
+BUILT_IN_DOWNLOAD = "tiny.en"  # the same model, by the size name it is downloaded as
 MODEL_FILE = "model.bin"  # what every Whisper model folder (CTranslate2 format) holds
 
 
@@ -43,8 +44,7 @@ class ModelBanner(QFrame):
         self.message.setFont(bold)
         self.refusal = CheckResult()  # why a chosen folder will not do
         self.refusal.hide()
-        self.retry_button = QPushButton("Try a&gain")
-        self.retry_button.setAccessibleName("Try again to download the speech model")
+        self.retry_button = QPushButton()
         self.folder_button = QPushButton("&Choose a folder…")
         self.folder_button.setAccessibleName("Choose a folder that holds the speech model")
         self.builtin_button = QPushButton("Use the &built-in model")
@@ -62,6 +62,7 @@ class ModelBanner(QFrame):
         layout.addWidget(self.refusal)
         layout.addLayout(buttons)
         self._tint()
+        self.set_trying(False)
         self.hide()
 
     def buttons(self) -> list[QPushButton]:
@@ -70,12 +71,16 @@ class ModelBanner(QFrame):
 
     def show_missing(self, model: str, why: str = "") -> None:
         """Say that `model` (the setting) is not here; `why` (the error's own words) is the
-        details a screen reader and the tooltip give."""
+        details a screen reader and the tooltip give. A missing built-in model is offered as
+        a download of the same model."""
         self.model = model
-        self.message.setText(
-            f"The speech model {model} is not on this computer, and it could not be "
-            "downloaded just now."
-        )
+        if model == BUILT_IN:
+            self.message.setText("The built-in speech model is missing from this installation.")
+        else:
+            self.message.setText(
+                f"The speech model {model} is not on this computer, and it could not be "
+                "downloaded just now."
+            )
         self.message.setToolTip(why)
         self.setAccessibleDescription(why or self.message.text())
         self.builtin_button.setVisible(self.builtin_available and model != BUILT_IN)
@@ -87,7 +92,14 @@ class ModelBanner(QFrame):
         """While the model is being fetched or loaded again, nothing else can be chosen."""
         for button in self.buttons():
             button.setEnabled(not trying)
-        self.retry_button.setText("Trying…" if trying else "Try a&gain")
+        if trying:
+            self.retry_button.setText("Trying…")
+        elif self.model == BUILT_IN:
+            self.retry_button.setText(f"&Download it ({BUILT_IN_DOWNLOAD}, 75 MB)")
+            self.retry_button.setAccessibleName("Download the built-in speech model")
+        else:
+            self.retry_button.setText("Try a&gain")
+            self.retry_button.setAccessibleName("Try again to download the speech model")
 
     def _choose(self, model: str) -> None:
         self.set_trying(True)  # now: a second click starts nothing while the choice is applied
@@ -95,6 +107,9 @@ class ModelBanner(QFrame):
         self.model_chosen.emit(model)
 
     def _retry(self) -> None:
+        if self.model == BUILT_IN:
+            self._choose(BUILT_IN_DOWNLOAD)  # saved as the [stt] model, so it is downloaded
+            return
         self.set_trying(True)  # now: a second click starts nothing
         self.refusal.hide()
         self.retry_requested.emit()

@@ -71,6 +71,16 @@ def test_use_the_built_in_model_chooses_it(qtbot: Any) -> None:
     assert said == [BUILT_IN]
 
 
+def test_a_missing_built_in_model_is_offered_as_a_download_of_the_same_model(qtbot: Any) -> None:
+    banner = banner_showing(qtbot, model=BUILT_IN)
+    said = chosen(banner)
+    assert banner.message.text() == "The built-in speech model is missing from this installation."
+    assert banner.retry_button.text().replace("&", "") == "Download it (tiny.en, 75 MB)"
+    qtbot.mouseClick(banner.retry_button, Qt.MouseButton.LeftButton)
+    assert said == ["tiny.en"]  # saved as the [stt] model, which downloads it with progress
+    assert banner.retry_button.text() == "Trying…"
+
+
 def test_try_again_asks_once_and_waits(qtbot: Any) -> None:
     banner = banner_showing(qtbot)
     retried: list[bool] = []

