@@ -110,21 +110,20 @@ class TurnController:
         self._background: set[asyncio.Task[None]] = set()
         self._unwinding: set[asyncio.Task[None]] = set()  # cancelled turns, still cleaning up
         self._loaded: asyncio.Task[None] | None = None
+        self._loading = False  # from start() until the model is loaded or has failed to
+        self._detail = ""  # of the state now
 
     @property
     def getting_ready(self) -> bool:
         """Whether the speech model is still loading (or not started yet): Talk waits for it, a
         typed message does not. Ready, and the load's own Error, are said once it is over."""
-        if self.state in (TurnState.LOADING, TurnState.READY):
-            return self.state is TurnState.LOADING
-        if self.load_error is not None:
-            return False
-        return self._loaded is not None and not self._loaded.done()  # a turn runs meanwhile
+        return self._loading or self._loaded is None
 
     # ---- intents -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Load the speech model in the background; the state says Getting ready until then."""
+        self._loading = True
         self._set_state(TurnState.LOADING, "Loading the speech model…")
         self._loaded = self._spawn(self._load())
 
@@ -200,12 +199,17 @@ class TurnController:
             await self.transcriber.load(progress)
         except AssistantError as error:
             self.load_error = error
+            self._loading = False
             if self._busy():  # a typed message is being answered: say it, without cutting in
                 self._emit(Notice(error.message, is_error=True))
+                self._set_state(self.state, self._detail)  # the same state, but Talk works
             else:
                 self._fail(error)
         else:
-            if not self._busy():  # else the turn's own end says Ready
+            self._loading = False
+            if self._busy():  # the turn's own end says Ready; meanwhile Talk works
+                self._set_state(self.state, self._detail)
+            else:
                 self._set_state(TurnState.READY)
 
     async def _voice_turn(self, released: asyncio.Event) -> None:
@@ -427,13 +431,13 @@ class TurnController:
 
     def _idle(self) -> None:
         """Waiting for the user again: Ready, or still Getting ready if the model is loading."""
-        if self._loaded is not None and not self._loaded.done():
+        if self._loading:
             self._set_state(TurnState.LOADING, "Loading the speech model…")
         else:
             self._set_state(TurnState.READY)
 
     def _set_state(self, state: TurnState, detail: str = "") -> None:
-        self.state = state
+        self.state, self._detail = state, detail
         self._emit(StateChanged(state, detail))
 
     def _emit(self, event: Event) -> None:

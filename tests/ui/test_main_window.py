@@ -759,6 +759,8 @@ async def test_the_model_getting_ready_during_a_typed_reply_shows_when_the_reply
     await controller.wait_ready()
     assert controller.state is TurnState.SPEAKING  # the reply goes on, and so does the window
     assert window.status.text().startswith("Speaking")
+    assert window.talk.isEnabled()  # at once: Talk can interrupt this very reply
+    assert window.model_banner.isVisibleTo(window) is (failure is MISSING)
 
     await controller.wait()
     assert is_back_at_ready(window) and window.talk.isEnabled()
