@@ -253,6 +253,8 @@ async def speak_naively(
         elif event.kind is PlaybackEventKind.FINISHED:
             timing.last_sample = event.time
             finished[event.tag].set()
+        elif event.kind is PlaybackEventKind.DROPOUT:
+            timing.dropouts += 1
         else:
             timing.underruns += 1
 
@@ -290,6 +292,7 @@ class Turn:
     gaps: list[float]  # silence heard at each sentence boundary
     dropouts: list[float]  # silences heard inside sentences
     underruns: int
+    reported_dropouts: int  # the Speaker's DROPOUT events: its writer came back late
     total: float  # first sentence ready -> last sound heard
     audio: float  # seconds of reply audio
 
@@ -396,6 +399,7 @@ def measure(
         gaps=gaps,
         dropouts=dropouts,
         underruns=sum(s.underruns for s in timeline.sentences),
+        reported_dropouts=sum(s.dropouts for s in timeline.sentences),
         total=recorder.time_at(offset) - ready,
         audio=sum(seconds_of(text) for text in texts),
     )
@@ -704,14 +708,18 @@ def explanations(results: dict[tuple[str, str], Runs]) -> list[str]:
     dropouts = [
         d for runs in results.values() for t in runs.first + runs.second for d in t.dropouts
     ]
+    reported = sum(
+        t.reported_dropouts for runs in results.values() for t in runs.first + runs.second
+    )
     device_underruns = (
         [
             "",
             f"Drop-outs: {len(dropouts)} silences inside sentences (longest "
-            f"{ms(max(dropouts))} ms) that the Speaker did not report as underruns. They are "
-            "the device's own underruns (ALSA prints 'underrun occurred'): the sound server "
-            "stalled while the Speaker's queue still held audio, which its UNDERRUN events (its "
-            "queue running dry) do not see. Seen here only on the loaded shared machine.",
+            f"{ms(max(dropouts))} ms) while the Speaker's queue still held audio, so not its "
+            f"UNDERRUN events (its queue running dry). It reported {reported} of them as "
+            "DROPOUT (its writer thread came back after the device had played everything); the "
+            "rest are the sound server's own stalls (ALSA prints 'underrun occurred'). Seen here "
+            "only on the loaded shared machine.",
         ]
         if dropouts
         else []
