@@ -54,10 +54,15 @@ class Seen:
         return next(text for seen, text, _ in self.states if seen is state)
 
 
-async def ready_window(qtbot: Any, controller: TurnController, **options: Any) -> MainWindow:
+def shown_window(qtbot: Any, controller: TurnController, **options: Any) -> MainWindow:
     window = MainWindow(controller, **options)
     qtbot.addWidget(window)
     window.show()
+    return window
+
+
+async def ready_window(qtbot: Any, controller: TurnController, **options: Any) -> MainWindow:
+    window = shown_window(qtbot, controller, **options)
     controller.start()
     await controller.wait_ready()
     return window
@@ -90,9 +95,7 @@ async def test_the_window_says_it_is_getting_ready_until_the_speech_model_is_loa
 ) -> None:
     transcriber = SlowLoadingTranscriber()
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     assert window.status.text().startswith("Getting ready")
     controller.start()
     assert window.status.text() == "Getting ready: Loading the speech model…"
@@ -609,9 +612,7 @@ MISSING = ModelMissing(
 async def test_getting_ready_shows_how_far_the_download_has_come(qtbot: Any) -> None:
     transcriber = DownloadingTranscriber()
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     controller.start()
     assert window.status.text() == "Getting ready: Loading the speech model…"
     assert window.status.percent() is None  # the bar moves: how far is not known yet
@@ -649,9 +650,7 @@ async def test_a_message_typed_while_getting_ready_is_answered_and_talk_still_wa
 ) -> None:
     transcriber = SlowLoadingTranscriber()
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     controller.start()
     qtbot.keyClicks(window.message, "Hello there")
     qtbot.keyClick(window.message, Qt.Key.Key_Return)
@@ -684,9 +683,7 @@ async def test_talk_can_be_pressed_after_the_model_failed_to_load(qtbot: Any) ->
 async def test_a_missing_model_shows_the_banner_and_try_again_fetches_it(qtbot: Any) -> None:
     transcriber = DownloadingTranscriber(MISSING)
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     controller.start()
     transcriber.steps.put_nowait(None)
     await until(lambda: window.model_banner.isVisibleTo(window), what="the model banner")
@@ -711,9 +708,7 @@ async def test_a_missing_model_shows_the_banner_and_try_again_fetches_it(qtbot: 
 async def test_the_model_banner_passes_the_chosen_model_on(qtbot: Any) -> None:
     transcriber = DownloadingTranscriber(MISSING)
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     window.model_banner.builtin_available = True
     controller.start()
     transcriber.steps.put_nowait(None)
@@ -726,9 +721,7 @@ async def test_the_model_banner_passes_the_chosen_model_on(qtbot: Any) -> None:
 async def test_what_getting_ready_said_is_shown_again_after_a_typed_reply(qtbot: Any) -> None:
     transcriber = DownloadingTranscriber()
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     controller.start()
     transcriber.steps.put_nowait(LoadProgress(DOWNLOADING.format(71), 0.5))
     await until(lambda: window.status.percent() == 50, what="half-way")
@@ -749,9 +742,7 @@ async def test_the_model_getting_ready_during_a_typed_reply_shows_when_the_reply
 ) -> None:
     transcriber = DownloadingTranscriber(*([failure] if failure else []))
     controller = make_controller(transcriber=transcriber, time_scale=1.0)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     controller.start()
     controller.send_text("Hello there")
     await until(lambda: controller.state is TurnState.SPEAKING, what="the reply")
@@ -772,9 +763,7 @@ async def test_the_model_getting_ready_during_a_typed_reply_shows_when_the_reply
 async def test_talk_takes_back_the_focus_once_the_model_is_ready(qtbot: Any, typed: str) -> None:
     transcriber = SlowLoadingTranscriber()
     controller = make_controller(transcriber=transcriber)
-    window = MainWindow(controller)
-    qtbot.addWidget(window)
-    window.show()
+    window = shown_window(qtbot, controller)
     window.activateWindow()
     await until(window.isActiveWindow, what="the window to be active")
     controller.start()
