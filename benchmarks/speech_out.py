@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from assistant.audio.speaker import Speaker
+from assistant.audio.speaker import SILENCE_SECONDS, Speaker
 from assistant.config import (
     NetworkSettings,
     OpenAiTtsSettings,
@@ -734,9 +734,10 @@ def explanations(results: dict[tuple[str, str], Runs]) -> list[str]:
         f"First audio with pre-warm (c): the first byte comes {ms(network)} ms later than the "
         "round trip and the server's own time (proxy timers, TLS, HTTP parsing; median over "
         f"both voices), and the Speaker hands it to the card {ms(to_card)} ms after it arrived: "
-        "while the reply's queue is dry its writer thread is blocked writing a 20 ms block of "
-        "silence, and takes the new audio only when that write returns (0-20 ms, "
-        "`_play_silence` with `BLOCK_SECONDS` in assistant/audio/speaker.py). The listener "
+        "the hand-over from the event loop to the Speaker's writer thread, which while the "
+        f"reply's queue is dry feeds the device {SILENCE_SECONDS * 1000:.0f} ms blocks of "
+        "silence, waiting for room for each, and takes new audio only between two of them "
+        "(`_play_silence`, `SILENCE_SECONDS` in assistant/audio/speaker.py). The listener "
         f"hears it another {ms(heard)} ms later, behind the silence the Speaker keeps queued "
         "in the device (three 20 ms periods, `PERIOD_SECONDS`) and the sound server's buffer.",
         *device_underruns,
