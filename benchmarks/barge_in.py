@@ -11,12 +11,10 @@ speech client and a loopback HTTPS fake of the service; no sound card is involve
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from assistant.config import NetworkSettings, OpenAiTtsSettings
 from assistant.core.errors import AssistantError
 from assistant.providers.http import make_http_client, ssl_context
 from assistant.providers.tts.openai_speech import OpenAiSpeech
+from tests.support.environment import environment
 from tests.support.loopback import LoopbackServer, TlsFiles
 from tests.support.tts_servers import OpenAiSpeechServer
 
@@ -121,25 +120,12 @@ async def measure() -> list[Variant]:
     ]
     with tempfile.TemporaryDirectory(prefix="bench-barge-in-") as folder:
         tls = TlsFiles.create(Path(folder))
-        with _environment("SSL_CERT_FILE", str(tls.ca_file)):
+        with environment({"SSL_CERT_FILE": str(tls.ca_file)}):
             for variant in variants:
                 speech = OpenAiSpeechServer(audio_for=sentence_audio)
                 with LoopbackServer(speech.handler, tls, http2=True) as server:
                     await run_variant(variant, server.url)
     return variants
-
-
-@contextlib.contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
 
 
 def report(variants: list[Variant]) -> str:

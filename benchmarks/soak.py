@@ -26,6 +26,7 @@ from pathlib import Path
 from assistant.providers.history_sqlite import SqliteHistory
 from tests.reliability.harness import Assistant, Outcome, settled, short_audio
 from tests.support.chat_server import ChatServer, openai_error
+from tests.support.environment import environment
 from tests.support.faults import Fault, FaultServer
 from tests.support.loopback import Response, TlsFiles
 from tests.support.pulse import VirtualSoundCard
@@ -86,17 +87,11 @@ def rig() -> Iterator[tuple[VirtualSoundCard, TlsFiles, Path]]:
         folder = Path(name)
         tls = TlsFiles.create(folder)
         card = VirtualSoundCard(folder / "pulse")
-        saved = {key: os.environ.get(key) for key in card.env}
         try:
             card.start()
-            os.environ.update(card.env)
-            yield card, tls, folder
+            with environment(card.env):
+                yield card, tls, folder
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
             card.stop()
 
 

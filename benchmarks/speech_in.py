@@ -36,6 +36,7 @@ from assistant.config import Secrets, Settings
 from assistant.core.events import Event, InputLevel, Notice, StateChanged, TurnState, UserSaid
 from assistant.core.protocols import TRANSCRIBE_RATE
 from assistant.ui.event_loop import AppEventLoop
+from tests.support.environment import environment
 from tests.support.pulse import VirtualSoundCard
 from tests.support.speech import ENGLISH_CLIPS, SPEECH, references, word_error_rate
 from tests.support.xvfb import _free_display
@@ -665,17 +666,11 @@ def report(
 def virtual_sound_card(folder: Path) -> Iterator[VirtualSoundCard]:
     """A running virtual sound card, its PULSE_* variables in os.environ meanwhile."""
     card = VirtualSoundCard(folder / "pulse")
-    saved = {name: os.environ.get(name) for name in card.env}
     try:
         card.start()
-        os.environ.update(card.env)
-        yield card
+        with environment(card.env):
+            yield card
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         leftovers = card.stop()
         if leftovers:
             print("the virtual sound card left processes running:", *leftovers, sep="\n")

@@ -44,6 +44,7 @@ from assistant.providers.tts.openai_speech import OpenAiSpeech
 from assistant.providers.tts.piper_local import PiperTts
 from assistant.providers.tts.volcano_v1 import VolcanoTts
 from tests.support.delay_proxy import DelayProxy
+from tests.support.environment import environment
 from tests.support.loopback import LoopbackServer, TlsFiles
 from tests.support.pulse import RECORD_RATE, Recorder, VirtualSoundCard
 from tests.support.tts_servers import OpenAiSpeechServer, SpeechServer, VolcanoV1Server
@@ -212,20 +213,6 @@ def rig() -> Iterator[Rig]:
                 proxy = stack.enter_context(DelayProxy(server.port, delay=DELAY))
                 services[voice.name, http2] = Service(voice, speech, server, proxy)
         yield Rig(card, services)
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 # -- one turn -------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ import numpy as np
 import pytest
 import soxr
 
+from tests.support.environment import environment
+
 SINK = "assistant_test_speaker"
 SINK_RATE = 48_000  # what a real card runs at; clients at other rates are resampled by PulseAudio
 RECORD_RATE = 48_000  # recordings of the monitor: int16 mono at this rate, no resampling
@@ -501,16 +503,10 @@ def virtual_sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vir
     except (RigError, OSError, subprocess.SubprocessError) as error:
         card.stop()
         pytest.fail(f"The virtual sound card did not start: {error}", pytrace=False)
-    saved = {name: os.environ.get(name) for name in card.env}
-    os.environ.update(card.env)
     try:
-        yield card
+        with environment(card.env):
+            yield card
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         leftovers = card.stop()
         if leftovers:
             pytest.fail("The virtual sound card left processes running:\n" + "\n".join(leftovers))
