@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -94,10 +95,14 @@ async def app(qtbot: Any, tmp_path: Path) -> AsyncIterator[App]:
         name: store_conversation(services.history, said)
         for name, said in (("piano", PIANO), ("bread", BREAD), ("french", FRENCH))
     }
+    window = session.window
     try:
-        yield App(session, session.window, services.history, ids)
+        yield App(session, window, services.history, ids)
     finally:
-        session.window.close()
+        # pytest-qt closes the window (and deletes it later) before fixtures are torn down;
+        # whether the deletion has happened by now depends on the loop's timing.
+        if shiboken6.isValid(window):
+            window.close()
         await services.aclose()
 
 
