@@ -2,7 +2,8 @@
 
 The history sent is the system prompt, then the most recent turns that fit a character budget;
 the newest user message always goes, and the history never opens with the assistant speaking.
-A reply the user cut off is kept, marked, so the model knows it was not heard to the end.
+A reply the user cut off is kept, marked, so the model knows it was not heard to the end; a
+question that got no reply at all is not sent again.
 """
 
 from __future__ import annotations
@@ -81,11 +82,16 @@ class Conversation:
 
 
 def _merged(turns: list[Turn]) -> list[Message]:
-    """Turns as messages, with neighbours of the same role joined: some chat templates refuse two
-    user messages in a row, which happens when a turn failed before any reply."""
+    """Turns as messages. A question followed by another one got no reply at all (it failed, or
+    was cut off before the first word): it is not sent again, so the model answers what the user
+    asks now, never two questions glued into one message the user never wrote. Two replies in a
+    row (a resumed conversation can hold them) are joined: some chat templates refuse two
+    messages of one role running."""
     messages: list[Message] = []
     for turn in turns:
-        if messages and messages[-1].role == turn.role:
+        if messages and messages[-1].role == turn.role == "user":
+            messages[-1] = Message("user", turn.sent_text)
+        elif messages and messages[-1].role == turn.role:
             joined = f"{messages[-1].content}\n\n{turn.sent_text}"
             messages[-1] = Message(turn.role, joined)
         else:

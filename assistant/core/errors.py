@@ -9,7 +9,9 @@
         ├── EndpointError     an endpoint is refused by policy (plain http to a remote host, ...)
         ├── AuthError         the key or token was rejected
         ├── RateLimitError    the service asks us to slow down (may carry retry_after)
-        └── UnreachableError  could not connect, or timed out
+        ├── UnreachableError  could not connect, or timed out
+        └── ReplyCutOff       the reply stopped short (a length limit, a content filter): what came
+                              before it is whole, so it is spoken to the end before this is told
 
 Adapters translate their library's exceptions into these at their boundary, so the core and the
 GUI never see an httpx or PortAudio exception. Messages never contain secrets.
@@ -79,6 +81,12 @@ class UnreachableError(ServiceError):
     retryable = True
 
 
+class ReplyCutOff(ServiceError):
+    """The model's reply ended early for a reason the service gave (it reached its length limit,
+    or a content filter stopped it). Raised after the last text: the text is complete as far as it
+    goes, so it is spoken to its end before the message is shown."""
+
+
 __all__ = [
     "AssistantError",
     "AuthError",
@@ -88,6 +96,7 @@ __all__ = [
     "ModelError",
     "ModelMissing",
     "RateLimitError",
+    "ReplyCutOff",
     "ServiceError",
     "UnreachableError",
 ]

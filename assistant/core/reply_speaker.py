@@ -8,6 +8,7 @@ cancelled, and `heard` says which sentences the listener actually started to hea
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -24,7 +25,14 @@ from assistant.core.silence import SilenceTrimmer
 from assistant.core.splitter import Piece
 from assistant.core.timeline import SentenceTiming, TurnTimeline, clock
 
+log = logging.getLogger(__name__)
+
 _END = None  # marks the end of one sentence's audio in its queue
+VOICE_BROKE = (
+    "The voice stopped with an unexpected error ({kind}), so the rest of the reply was not "
+    "spoken. Check the voice and its key in Settings > Voice, then try again; if it keeps "
+    "happening, the log file has the details for a bug report."
+)
 
 
 @dataclass
@@ -131,6 +139,11 @@ class ReplySpeaker:
         except AssistantError as error:
             # Delivered in order: the sentences before this one still play.
             sentence.audio.put_nowait(error)
+        except Exception as error:
+            # A bug, or a library's surprise (a key with a character headers cannot carry): the
+            # same, with the traceback logged. Never swallowed: the voice would just go mute.
+            log.exception("the voice failed unexpectedly on sentence %d", timing.index)
+            sentence.audio.put_nowait(AssistantError(VOICE_BROKE.format(kind=type(error).__name__)))
         finally:
             sentence.audio.put_nowait(_END)
 
@@ -165,4 +178,4 @@ async def pieces_of(items: list[Piece]) -> AsyncIterator[Piece]:
         await asyncio.sleep(0)
 
 
-__all__ = ["ReplySpeaker", "pieces_of"]
+__all__ = ["VOICE_BROKE", "ReplySpeaker", "pieces_of"]

@@ -15,7 +15,7 @@ from enum import Enum
 
 from assistant.core.cleaner import clean_for_tts, closing_fence_end, is_speakable
 
-__all__ = ["Piece", "SentenceSplitter"]
+__all__ = ["Piece", "SentenceSplitter", "speaking_length", "speaking_seconds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,22 @@ class SentenceSplitter:
         self.reset()
         return pieces
 
+    def flush_complete(self) -> list[Piece]:
+        """The stream has gone quiet: hand out the text so far if it ends with a sentence mark.
+
+        `feed` holds "First sentence here." until the next character shows that nothing (a
+        decimal, "Dr. Smith") goes on after the mark; if the model then stalls, the listener
+        would wait for the stall. Called after a short quiet time, this takes the mark at the
+        end of the text as the end of the sentence (the risk of being wrong is small then), but
+        never inside an unclosed code block, after a title ("Dr.") or after a list number ("1.").
+        The reply goes on afterwards as if a piece had ended there.
+        """
+        pieces = self._drain(final=False)
+        if self._ends_with_sentence_mark():
+            pieces += self._drain(final=True)
+            self._final = False
+        return pieces
+
     def reset(self) -> None:
         """Forget the reply (barge-in); the next feed starts a new one."""
         self._text = ""
@@ -156,7 +172,7 @@ class SentenceSplitter:
             return None
         early = (
             self._first
-            and _speaking_length(self._text[self._start : found.mark_end]) >= self._first_min_chars
+            and speaking_length(self._text[self._start : found.mark_end]) >= self._first_min_chars
         )
         if (found.kind is _Kind.SENTENCE or early) and self._has_speech(found.cut):
             return self._fit(found.cut)
@@ -176,6 +192,25 @@ class SentenceSplitter:
 
     def _first_limit(self) -> int:
         return self._start + self._first_max_wait_chars if self._first else _NO_LIMIT
+
+    def _ends_with_sentence_mark(self) -> bool:
+        """Whether the text not yet handed out ends a sentence, if nothing more came."""
+        tail = self._text[self._start :].rstrip()
+        if "```" in tail:
+            return False  # a code block may be open: it is one piece, ended by its fence
+        end = len(tail)
+        while end > 0 and tail[end - 1] in _CLOSERS:
+            end -= 1
+        if end == 0 or tail[end - 1] not in _SENTENCE_MARKS:
+            return False
+        marks_start = end
+        while marks_start > 0 and tail[marks_start - 1] in _SENTENCE_MARKS:
+            marks_start -= 1
+        position = self._start + marks_start
+        word = self._word_before(position)
+        if tail[marks_start:end] == "." and word.lower() in _TITLES:
+            return False
+        return not (word.isdigit() and self._starts_line(position - len(word)))
 
     # Classifying one position. Each method looks only as far ahead as it must, and raises
     # _NeedMoreText rather than guess, so its answer never changes when more text arrives.
@@ -431,14 +466,23 @@ class SentenceSplitter:
 
 
 # A Chinese, Japanese or Korean character takes about as long to say as three Latin letters
-# (4-5 characters a second against about 15), so a first clause counts them three times.
+# (4-5 characters a second against about 15), so they count three times.
 _WIDE_CHARACTER_LENGTH = 3
 
 
-def _speaking_length(text: str) -> int:
+# About how many Latin letters a voice says in a second.
+LETTERS_PER_SECOND = 15
+
+
+def speaking_length(text: str) -> int:
     """`len(text)` in Latin letters' worth of speaking time."""
     wide = sum(unicodedata.east_asian_width(char) in "WF" for char in text)
     return len(text) + (_WIDE_CHARACTER_LENGTH - 1) * wide
+
+
+def speaking_seconds(text: str) -> float:
+    """About how long a voice takes to say `text`."""
+    return speaking_length(text) / LETTERS_PER_SECOND
 
 
 def _squeezed(spoken: str, max_bytes: int) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.core.conversation import Conversation
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, ReplyCutOff
 from assistant.core.events import (
     Event,
     InputLevel,
@@ -29,7 +29,7 @@ from assistant.core.events import (
     TurnState,
     UserSaid,
 )
-from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
+from assistant.core.history import HistoryRecorder, HistoryStore, ReplyRecord, StoredMessage
 from assistant.core.protocols import (
     AudioInput,
     ChatModel,
@@ -39,8 +39,9 @@ from assistant.core.protocols import (
     Transcriber,
     Unpluggable,
 )
+from assistant.core.reply_feed import ReplyFeed
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
-from assistant.core.splitter import Piece, SentenceSplitter
+from assistant.core.splitter import Piece, SentenceSplitter, speaking_seconds
 from assistant.core.timeline import TurnTimeline, clock
 from assistant.core.transcripts import MIN_SPEECH_SECONDS
 
@@ -52,6 +53,11 @@ LOST_AUDIO = (
 )
 NOTHING_HEARD = "I didn't catch that. Hold the Talk button while you speak, then let go."
 TOO_SHORT = "That was very short. Hold the Talk button while you speak, then let go."
+SLOW_REPLY = "Still waiting for the language model…"
+REPLY_TOO_LONG = (
+    "The reply would take more than {span} to say, so it was cut off there. Ask for a shorter "
+    "answer, or choose another model in Settings."
+)
 NO_BRAIN = (
     "No language model is set up, so I can only transcribe and read aloud. "
     "Start Ollama, or add a cloud endpoint and key in Settings."
@@ -65,10 +71,69 @@ def lost_blocks_text(count: int) -> str:
     )
 
 
+def too_long_text(seconds: float) -> str:
+    """The notice for a reply cut off at `seconds` of speech."""
+    minutes = round(seconds / 60)
+    span = f"{minutes} minutes" if minutes >= 2 else f"{round(seconds)} seconds"
+    return REPLY_TOO_LONG.format(span=span)
+
+
 @dataclass
 class TurnOptions:
     max_recording_seconds: float = 60.0
     min_recording_seconds: float = MIN_SPEECH_SECONDS
+    # A sentence that ends the text so far is spoken after this long without new text, rather
+    # than held until the next character (which a stalled model may not send for a while).
+    sentence_quiet_seconds: float = 0.3
+    # Nothing new to say for this long: the state's detail says the model is slow.
+    slow_reply_seconds: float = 5.0
+    # A reply is cut off once it would take this long to say (an hour-long reply could only be
+    # stopped by hand, and a model that loops would otherwise talk until its service stops it).
+    max_reply_seconds: float = 600.0
+
+
+@dataclass
+class _Reply:
+    """A reply being written: its text, its pieces, and where it is stored."""
+
+    timeline: TurnTimeline
+    record: ReplyRecord
+    splitter: SentenceSplitter
+    written: list[str] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
+    seconds: float = 0.0  # about how long its pieces take to say
+
+    def add(self, piece: Piece) -> None:
+        self.pieces.append(piece)
+        self.seconds += speaking_seconds(piece.spoken)
+
+
+@dataclass
+class _Pacing:
+    """When the reply's last text and last piece came: how long to wait before acting on a
+    stall."""
+
+    quiet_seconds: float
+    slow_seconds: float
+    last_text: float = field(default_factory=clock)
+    last_piece: float = field(default_factory=clock)
+    release_due: bool = False  # text came since the last quiet-time release
+    slow: bool = False  # the state says that the model is slow
+
+    def wait(self) -> float | None:
+        """Seconds until something is due if no text comes; None: nothing is."""
+        now = clock()
+        waits = [] if self.slow else [self.last_piece + self.slow_seconds - now]
+        if self.release_due:
+            waits.append(self.last_text + self.quiet_seconds - now)
+        return max(0.0, min(waits)) if waits else None
+
+    def text_came(self) -> None:
+        self.last_text = clock()
+        self.release_due = True
+
+    def piece_taken(self) -> None:
+        self.last_piece = clock()
 
 
 class TurnController:
@@ -299,43 +364,100 @@ class TurnController:
             self._emit(Notice(NO_BRAIN))
             self._finish(timeline, user_text, "", opened_before, interrupted=False)
             return
-        chat = self.chat
         number = self._conversation_number
         self.conversation.add_user(user_text)
         self.history.user(user_text)
-        record = self.history.reply()
+        reply = _Reply(
+            timeline,
+            self.history.reply(),
+            SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes),
+        )
         self._set_state(TurnState.THINKING)
-        written: list[str] = []
-        pieces: list[Piece] = []
-        splitter = SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes)
-
-        async def reply_pieces() -> AsyncIterator[Piece]:
-            async for delta in chat.stream(self.conversation.messages()):
-                if timeline.first_token is None:
-                    timeline.first_token = clock()
-                written.append(delta)
-                record.add(delta)  # stored before it is shown: a crash cannot lose what was seen
-                self._emit(ReplyDelta(delta))
-                for piece in splitter.feed(delta):
-                    pieces.append(piece)
-                    yield piece
-            for piece in splitter.flush():
-                pieces.append(piece)
-                yield piece
-
+        feed = ReplyFeed(self.chat.stream(self.conversation.messages()))
         try:
-            await self._speak(reply_pieces(), timeline)
+            await self._speak(self._reply_pieces(feed, reply), timeline)
         except BaseException:
-            heard = self._heard(pieces)
-            if number == self._conversation_number:
+            heard = self._heard(reply.pieces)
+            # A question left without any reply (it failed, or was cut off before the first
+            # word) is not sent again: Conversation.messages() skips it, as after a resume.
+            if number == self._conversation_number and reply.written:
                 self.conversation.add_assistant(heard, interrupted=True)
-            record.interrupt(heard)
+            reply.record.interrupt(heard)
             self._finish(timeline, user_text, heard, opened_before, interrupted=True)
+            await feed.aclose()  # last: a second cancellation must not skip the lines above
             raise
-        reply = "".join(written)
-        self.conversation.add_assistant(reply)
-        record.finish()
-        self._finish(timeline, user_text, reply, opened_before, interrupted=False)
+        await feed.aclose()
+        text = "".join(reply.written)
+        self.conversation.add_assistant(text)
+        reply.record.finish()
+        self._finish(timeline, user_text, text, opened_before, interrupted=False)
+
+    async def _reply_pieces(self, feed: ReplyFeed, reply: _Reply) -> AsyncIterator[Piece]:
+        """The pieces of the reply to speak, as the model writes it.
+
+        The splitter waits for the character after a sentence mark; if the model stalls there,
+        the finished sentence goes out after a short quiet time anyway. When nothing new to say
+        has come for a few seconds, the state says so (the user hears silence otherwise). A
+        reply too long to listen to is cut off: what was written is spoken, then it ends with
+        a notice.
+        """
+        pacing = _Pacing(self.options.sentence_quiet_seconds, self.options.slow_reply_seconds)
+        longest = self.options.max_reply_seconds
+        ended = False
+        while not ended:
+            try:
+                delta = await feed.next(pacing.wait())
+            except TimeoutError:
+                new_pieces = self._after_quiet(pacing, reply)
+            except ReplyCutOff:
+                # The service ended the reply early (its length limit, a content filter): the
+                # text it wrote is whole as far as it goes, so all of it is said, then why.
+                for piece in reply.splitter.flush():
+                    reply.add(piece)
+                    yield piece
+                raise
+            else:
+                ended = delta is None
+                if delta is None:
+                    new_pieces = reply.splitter.flush()
+                else:
+                    pacing.text_came()
+                    new_pieces = self._show(delta, reply)
+            for piece in new_pieces:
+                if pacing.slow:
+                    pacing.slow = False
+                    self._set_state(self.state)
+                reply.add(piece)
+                yield piece
+                pacing.piece_taken()  # the time the speaker was busy with it does not count
+                if reply.seconds > longest:
+                    break
+            if reply.seconds > longest:
+                await feed.aclose()
+                for piece in reply.splitter.flush():  # the text shown so far is still spoken
+                    reply.add(piece)
+                    yield piece
+                raise AssistantError(too_long_text(longest))
+
+    def _after_quiet(self, pacing: _Pacing, reply: _Reply) -> list[Piece]:
+        """No new text for a while: release a finished sentence, or say that the model is slow."""
+        now = clock()
+        if pacing.release_due and now - pacing.last_text >= pacing.quiet_seconds:
+            pacing.release_due = False
+            return reply.splitter.flush_complete()
+        if not pacing.slow and now - pacing.last_piece >= pacing.slow_seconds:
+            pacing.slow = True
+            self._set_state(self.state, SLOW_REPLY)
+        return []
+
+    def _show(self, delta: str, reply: _Reply) -> list[Piece]:
+        """More text of the reply: stored, shown, and split into pieces to say."""
+        if reply.timeline.first_token is None:
+            reply.timeline.first_token = clock()
+        reply.written.append(delta)
+        reply.record.add(delta)  # stored before it is shown: a crash cannot lose what was seen
+        self._emit(ReplyDelta(delta))
+        return reply.splitter.feed(delta)
 
     async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
         def started(index: int) -> None:

@@ -390,6 +390,8 @@ class MainWindow(QMainWindow):
             case TurnState.SPEAKING:
                 if self.mode is Mode.READ_ALOUD:
                     return "Reading aloud… press Stop (Esc) to end.", Activity.SPEAKING
+                if detail:  # the model is slow to write the rest
+                    return f"Speaking… {detail}", Activity.SPEAKING
                 return "Speaking… press Talk to interrupt, or Stop (Esc).", Activity.SPEAKING
             case _:
                 return (detail or "Something went wrong. Try again."), Activity.ERROR

@@ -105,17 +105,33 @@ def test_a_reply_cut_off_before_any_word_is_still_recorded() -> None:
     assert conversation.messages()[-1] == Message("assistant", "…[interrupted]")
 
 
-def test_a_question_left_without_reply_is_joined_to_the_next() -> None:
-    # A turn that failed (no network) leaves two questions in a row; some chat templates
-    # refuse two user messages running, so they travel as one.
+def test_a_question_left_without_reply_is_not_sent_again() -> None:
+    # A turn that failed (no network) leaves two questions in a row. Joined into one message,
+    # the model would answer a question the user never wrote; the user sees the failure, and
+    # asks again if they want to.
     conversation = Conversation("Be brief.", budget_chars=1000)
-    conversation.add_user("What's the weather?")
-    conversation.add_user("What's the weather in Paris?")
+    conversation.add_user("What time is it in Tokyo?")
+    conversation.add_user("Experience proves this.")
     assert roles_and_texts(conversation.messages()) == [
         ("system", "Be brief."),
-        ("user", "What's the weather?\n\nWhat's the weather in Paris?"),
+        ("user", "Experience proves this."),
     ]
-    assert len(conversation.turns) == 2
+    assert len(conversation.turns) == 2  # both are still what the user saw
+
+
+def test_only_the_unanswered_question_is_left_out() -> None:
+    conversation = talked(1000, ("Hi", "Hello!"))
+    conversation.add_user("Weather?")  # failed
+    conversation.add_user("Weather in Paris?")
+    conversation.add_assistant("Sunny.")
+    conversation.add_assistant("Warm, too.", interrupted=True)  # two replies: a resumed history
+    assert roles_and_texts(conversation.messages()) == [
+        ("system", "Be brief."),
+        ("user", "Hi"),
+        ("assistant", "Hello!"),
+        ("user", "Weather in Paris?"),
+        ("assistant", "Sunny.\n\nWarm, too." + INTERRUPTED_MARKER),
+    ]
 
 
 def test_blank_input_is_not_a_turn() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from assistant.core.errors import ServiceError
+from assistant.core.errors import AssistantError, ServiceError
+from assistant.core.protocols import AudioChunk
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece
 from assistant.core.timeline import TurnTimeline
@@ -94,3 +96,43 @@ async def test_barge_in_silences_and_cancels_pending_synthesis() -> None:
     assert speaker.heard == [0]
     assert synth.in_flight == 0  # nothing left running
     assert len(synth.started) <= 3
+
+
+class BrokenSynthesizer(MemorySynthesizer):
+    """A voice with a bug (or a library's surprise): `error` escapes for the text `broken`."""
+
+    def __init__(self, broken: str, error: Exception) -> None:
+        super().__init__()
+        self.broken = broken
+        self.error = error
+
+    async def synthesize(self, text: str) -> AsyncIterator[AudioChunk]:
+        if text == self.broken:
+            raise self.error
+        async for chunk in super().synthesize(text):
+            yield chunk
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UnicodeEncodeError("ascii", "Bearer sk-\u00e9", 10, 11, "ordinal not in range(128)"),
+        TypeError("unsupported operand"),
+    ],
+    ids=["UnicodeEncodeError", "TypeError"],
+)
+async def test_an_unexpected_synthesis_error_ends_the_reply_with_a_notice_after_what_came_before(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    output = MemoryOutput(time_scale=0.0)
+    speaker = ReplySpeaker(BrokenSynthesizer(TEXTS[2], error), output, lookahead=4)
+    with pytest.raises(AssistantError) as raised:
+        await speaker.speak(pieces_of(pieces()), TurnTimeline())
+    message = raised.value.message
+    assert type(error).__name__ in message and "Settings > Voice" in message
+    assert "sk-" not in message and "Traceback" not in message
+    assert {tag for tag, _ in output.streams[0].played} == {0, 1}  # what came before played
+    assert speaker.heard == [0, 1]
+    assert not output.streams[0].aborted  # drained, not cut off
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info is not None and record.exc_info[1] is error  # the traceback, for us

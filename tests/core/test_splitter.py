@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.core.cleaner import CODE_MENTION, clean_for_tts, is_speakable
-from assistant.core.splitter import Piece, SentenceSplitter
+from assistant.core.splitter import Piece, SentenceSplitter, speaking_seconds
 
 
 def split(text: str, chunks: list[int] | None = None, **options: int) -> list[Piece]:
@@ -234,6 +234,50 @@ def test_chinese_marks_end_a_sentence_without_a_space() -> None:
     assert splitter.feed("我") == [Piece("好的。", "好的。")]
 
 
+# When the stream goes quiet: a finished sentence is not held back for the next character.
+
+
+def test_a_sentence_ending_the_text_is_released_when_the_stream_goes_quiet() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed("First sentence here.") == []
+    assert splitter.flush_complete() == [Piece("First sentence here.", "First sentence here.")]
+    assert splitter.flush_complete() == []  # nothing is handed out twice
+    assert splitter.feed(" Then more. An") == [Piece(" Then more. ", "Then more.")]
+    assert splitter.flush() == [Piece("An", "An")]
+
+
+@pytest.mark.parametrize(
+    "quiet_text",
+    ["Done.  ", "Really?!", '"Stop."', "**Done.**", "好的。", "Wait…", "It is 42."],
+)
+def test_every_sentence_mark_ending_the_text_is_released(quiet_text: str) -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed(quiet_text) == []
+    assert [piece.text for piece in splitter.flush_complete()] == [quiet_text]
+
+
+@pytest.mark.parametrize(
+    ("quiet_text", "why"),
+    [
+        ("Well, let me think,", "a clause is not a sentence"),
+        ("Let me think", "no mark at all"),
+        ("I asked Dr.", "a title: the name follows"),
+        ("Steps:\n1.", "a list number: the item follows"),
+        ("Run this:\n```sh\nls.", "inside an unclosed code block"),
+    ],
+)
+def test_a_text_that_does_not_end_a_sentence_stays_held(quiet_text: str, why: str) -> None:
+    splitter = SentenceSplitter(first_min_chars=100, first_max_wait_chars=200)
+    released = splitter.feed(quiet_text)
+    assert splitter.flush_complete() == [], why
+    assert "".join(p.text for p in released + splitter.flush()) == quiet_text
+
+
+def test_speaking_time_counts_a_wide_character_as_three_letters() -> None:
+    assert speaking_seconds("a" * 15) == pytest.approx(1.0)
+    assert speaking_seconds("你好世界你") == pytest.approx(1.0)
+
+
 # The first piece: short enough that the voice starts early.
 
 
@@ -458,3 +502,21 @@ def test_the_pieces_say_what_the_whole_reply_says(reply: str, data: st.DataObjec
     at_line_start = len(tail) == len(reply) or reply[-len(tail) - 1] == "\n"
     spoken += clean_for_tts(tail, at_line_start=at_line_start)
     assert without_spaces(spoken) == without_spaces(clean_for_tts(reply))
+
+
+@PROPERTY
+@given(reply=replies, data=st.data())
+def test_quiet_releases_still_rebuild_the_reply(reply: str, data: st.DataObject) -> None:
+    splitter = SentenceSplitter(max_bytes=64, first_min_chars=5, first_max_wait_chars=30)
+    cuts = sorted(set(data.draw(chunkings(reply))))
+    pieces: list[Piece] = []
+    previous = 0
+    for cut in [*cuts, len(reply)]:
+        pieces += splitter.feed(reply[previous:cut])
+        pieces += splitter.flush_complete()
+        previous = cut
+    pieces += splitter.flush()
+    joined = "".join(piece.text for piece in pieces)
+    assert reply.startswith(joined)
+    for piece in pieces:
+        assert is_speakable(piece.spoken) and len(piece.spoken.encode()) <= 64, piece

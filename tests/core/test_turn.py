@@ -4,23 +4,37 @@ keeps what was heard, and the next turn starts clean."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 import pytest
 
-from assistant.core.conversation import Conversation
-from assistant.core.errors import DeviceError, ModelMissing, ServiceError
+from assistant.core.conversation import INTERRUPTED_MARKER, Conversation, Turn
+from assistant.core.errors import DeviceError, ModelMissing, ReplyCutOff, ServiceError
 from assistant.core.events import (
     Event,
     Notice,
+    ReplyDelta,
     SentenceStarted,
     StateChanged,
     TurnFinished,
     TurnState,
     UserSaid,
 )
-from assistant.core.reply_speaker import ReplySpeaker
-from assistant.core.turn import NOTHING_HEARD, TOO_SHORT, TurnController, TurnOptions
+from assistant.core.history import HistoryRecorder
+from assistant.core.protocols import Message
+from assistant.core.reply_speaker import VOICE_BROKE, ReplySpeaker
+from assistant.core.timeline import clock
+from assistant.core.turn import (
+    NOTHING_HEARD,
+    SLOW_REPLY,
+    TOO_SHORT,
+    TurnController,
+    TurnOptions,
+    too_long_text,
+)
+from assistant.providers.history_sqlite import SqliteHistory
+from tests.core.test_reply_speaker import BrokenSynthesizer
 from tests.support.memory import (
     Counter,
     MemoryChat,
@@ -356,3 +370,234 @@ async def test_a_reply_cut_off_by_a_new_conversation_does_not_land_in_it() -> No
 
     assert rig.conversation.turns == ()
     assert rig.controller.state is TurnState.READY
+
+
+# --- the reply never goes mute, never holds a finished sentence, never runs on for an hour ---
+
+
+class StallingChat:
+    """Writes `before` (in one piece), then stalls until `go_on` is set, then writes `after`.
+    `closed` tells that the stream was closed (its HTTP response would be)."""
+
+    def __init__(self, before: list[str], after: list[str] | None = None) -> None:
+        self.before, self.after = before, after or []
+        self.go_on = asyncio.Event()
+        self.stalled = False
+        self.closed = False
+        self.received: list[list[Message]] = []
+
+    async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        self.received.append(list(messages))
+        try:
+            for delta in self.before:
+                yield delta
+            self.stalled = True
+            await self.go_on.wait()
+            self.stalled = False
+            for delta in self.after:
+                yield delta
+        finally:
+            self.closed = True
+
+
+class EndlessChat:
+    """A model that never stops writing."""
+
+    def __init__(self, delta: str) -> None:
+        self.delta = delta
+        self.written = 0
+        self.closed = False
+
+    async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+        try:
+            while True:
+                self.written += 1
+                yield self.delta
+                await asyncio.sleep(0)
+        finally:
+            self.closed = True
+
+
+async def rig_with(chat: object, *, time_scale: float = 0.0, **options: float) -> Rig:
+    rig = Rig(chat=chat, time_scale=time_scale, options=TurnOptions(**options))
+    rig.controller.start()
+    await rig.controller.wait_ready()
+    return rig
+
+
+def details(rig: Rig) -> list[str]:
+    return [e.detail for e in rig.events if isinstance(e, StateChanged)]
+
+
+async def test_a_finished_sentence_is_spoken_while_the_model_stalls() -> None:
+    chat = StallingChat(["First sentence here."], [" And the rest."])
+    rig = await rig_with(chat)
+    rig.controller.send_text("Go on.")
+    await rig.until(lambda: chat.stalled)
+    stalled_at = clock()
+    await rig.until(lambda: any(isinstance(e, SentenceStarted) for e in rig.events), 2.0)
+    assert clock() - stalled_at < 0.3 + 0.4  # the quiet time, and a margin
+    assert chat.stalled  # spoken while the stream was still stalled
+    assert rig.synth.started == ["First sentence here."]
+    assert rig.controller.state is TurnState.SPEAKING
+
+    chat.go_on.set()
+    await rig.controller.wait()
+    assert rig.synth.started == ["First sentence here.", "And the rest."]
+    [finished] = finishes(rig)
+    assert finished.reply_text == "First sentence here. And the rest."
+    assert rig.conversation.turns[-1].text == "First sentence here. And the rest."
+
+
+async def test_a_slow_model_is_said_in_the_state_and_the_detail_goes_when_text_comes() -> None:
+    chat = StallingChat([], ["Here it is."])
+    rig = await rig_with(chat, slow_reply_seconds=0.5)
+    rig.controller.send_text("Take your time.")
+    await rig.until(lambda: SLOW_REPLY in details(rig), 3.0)
+    assert rig.controller.state is TurnState.THINKING
+    assert rig.states()[-1] is TurnState.THINKING and details(rig)[-1] == SLOW_REPLY
+    chat.go_on.set()
+    await rig.controller.wait()
+    assert rig.controller.state is TurnState.READY
+    after = details(rig)[details(rig).index(SLOW_REPLY) + 1 :]
+    assert after and after[0] == ""  # cleared as soon as there was something to say
+    assert rig.synth.started == ["Here it is."]
+
+
+@pytest.mark.parametrize(
+    "moment", ["before any text", "in the quiet time", "while slow", "while speaking"]
+)
+async def test_stop_works_at_any_moment_of_a_slow_reply(moment: str) -> None:
+    before = [] if moment == "before any text" else ["One sentence. And a half"]
+    chat = StallingChat(before)
+    rig = await rig_with(chat, time_scale=100.0, slow_reply_seconds=0.5, sentence_quiet_seconds=3.0)
+    rig.controller.send_text("Hello?")
+    if moment == "while slow":
+        await rig.until(lambda: SLOW_REPLY in details(rig), 3.0)
+    elif moment == "while speaking":
+        await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+    else:
+        await rig.until(lambda: chat.stalled)
+    turn = rig.controller._turn
+    rig.controller.stop()
+    assert rig.controller.state is TurnState.READY
+    assert turn is not None
+    await asyncio.wait_for(asyncio.gather(turn, return_exceptions=True), 1.0)
+    assert chat.closed  # the model's stream was closed, not left reading
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    await asyncio.wait_for(asyncio.gather(*others, return_exceptions=True), 1.0)
+    assert rig.notices() == []
+
+
+async def test_a_reply_too_long_to_say_is_cut_off_and_what_was_shown_is_spoken() -> None:
+    chat = EndlessChat("Word after word. ")
+    rig = await rig_with(chat, max_reply_seconds=3.0)  # 45 letters' worth of speech
+    rig.controller.send_text("Talk forever.")
+    await asyncio.wait_for(rig.controller.wait(), 5.0)
+
+    assert rig.controller.state is TurnState.ERROR
+    assert rig.notices() == [too_long_text(3.0)]
+    assert rig.notices()[0].startswith("The reply would take more than 3 seconds to say")
+    assert too_long_text(600.0).startswith("The reply would take more than 10 minutes to say")
+    assert chat.closed
+    shown = "".join(e.text for e in rig.events if isinstance(e, ReplyDelta))
+    spoken = " ".join(rig.synth.started)
+    assert spoken == shown.strip()  # every word shown was spoken, and nothing more
+    assert 3 <= len(rig.synth.started) <= 4
+    [finished] = finishes(rig)
+    assert finished.reply_text == shown.strip()
+    assert rig.conversation.turns[-1] == Turn("assistant", shown.strip(), interrupted=True)
+
+
+async def test_a_voice_with_a_bug_ends_the_reply_with_a_notice_after_what_came_before(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = UnicodeEncodeError("ascii", "token-\u00e9", 6, 7, "ordinal not in range(128)")
+    rig.controller.speaker.synthesizer = BrokenSynthesizer("The high is twenty degrees.", error)
+    rig.controller.send_text("Weather?")
+    await rig.controller.wait()
+
+    assert rig.controller.state is TurnState.ERROR
+    assert rig.notices() == [VOICE_BROKE.format(kind="UnicodeEncodeError")]
+    assert rig.output.streams[0].played and not rig.output.streams[0].aborted
+    [finished] = finishes(rig)
+    assert finished.interrupted and finished.reply_text == "It is sunny today."
+    assert any(r.exc_info and r.exc_info[1] is error for r in caplog.records)
+
+
+# --- a failed question is not merged into the next one ---
+
+
+async def test_a_question_whose_reply_failed_is_not_sent_with_the_next_one(rig: Rig) -> None:
+    rig.chat.error_after = 0
+    rig.chat.error = ServiceError("The chat service failed. Try again.")
+    rig.controller.send_text("What time is it in Tokyo?")
+    await rig.controller.wait()
+    assert rig.controller.state is TurnState.ERROR
+    rig.chat.error_after = None
+    rig.controller.send_text("Experience proves this.")
+    await rig.controller.wait()
+
+    assert [(m.role, m.content) for m in rig.chat.received[1]] == [
+        ("system", "Be brief."),
+        ("user", "Experience proves this."),
+    ]
+    # What the user saw stays: the failed question, the new one, its reply.
+    assert [t.role for t in rig.conversation.turns] == ["user", "user", "assistant"]
+
+
+async def test_a_reply_that_failed_half_way_is_kept_as_heard(rig: Rig) -> None:
+    rig.chat.error_after = 5  # "It is sunny today. The" is shown, then the service fails
+    rig.chat.error = ServiceError("The chat service failed. Try again.")
+    rig.controller.send_text("Weather?")
+    await rig.controller.wait()
+    rig.chat.error_after = None
+    rig.controller.send_text("And tomorrow?")
+    await rig.controller.wait()
+    assert [(m.role, m.content) for m in rig.chat.received[1]][1:] == [
+        ("user", "Weather?"),
+        ("assistant", "It is sunny today." + INTERRUPTED_MARKER),
+        ("user", "And tomorrow?"),
+    ]
+
+
+async def test_a_failed_turn_reopened_from_the_history_is_not_merged_either(
+    tmp_path: Path,
+) -> None:
+    store = SqliteHistory(tmp_path / "history.sqlite3")
+    failing = Rig(chat=MemoryChat(error_after=0, error=ServiceError("No network. Try again.")))
+    failing.controller.history = HistoryRecorder(store)
+    failing.controller.send_text("What time is it in Tokyo?")  # say, `assistant turn`
+    await failing.controller.wait()
+    await failing.controller.aclose()
+
+    window = Rig()
+    window.controller.history = HistoryRecorder(store)
+    shown = window.controller.resume_conversation()
+    assert [m.text for m in shown] == ["What time is it in Tokyo?"]
+    window.controller.send_text("Experience proves this.")
+    await window.controller.wait()
+    assert [(m.role, m.content) for m in window.chat.received[0]] == [
+        ("system", "Be brief."),
+        ("user", "Experience proves this."),
+    ]
+    await window.controller.aclose()
+    store.close()
+
+
+async def test_a_reply_the_service_cut_short_is_spoken_to_its_last_word_then_told() -> None:
+    cut = ReplyCutOff("The answer is cut off: the model reached its length limit.")
+
+    class CutChat:
+        async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+            yield "The first part is here. And the last words"
+            raise cut
+
+    rig = await rig_with(CutChat())
+    rig.controller.send_text("Tell me everything.")
+    await rig.controller.wait()
+    assert rig.synth.started == ["The first part is here.", "And the last words"]
+    assert rig.notices() == [cut.message]
+    assert rig.controller.state is TurnState.ERROR
+    [finished] = finishes(rig)
+    assert finished.reply_text == "The first part is here. And the last words"
