@@ -15,8 +15,9 @@ from typing import Any, Protocol
 from assistant import __version__, logs
 from assistant.config import Secrets, Settings, config_path, load_secrets, load_settings
 from assistant.core.errors import AssistantError, ConfigError
-from assistant.core.events import Event, Notice, TurnFinished, UserSaid
+from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
 from assistant.core.protocols import AudioInput, Recording
+from assistant.core.turn import SLOW_REPLY
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def parser() -> argparse.ArgumentParser:
         "--verbose",
         action="count",
         default=0,
-        help="log what happens to stderr (-vv: every library's debug lines too, keys masked)",
+        help="log what happens to stderr (-vv: every library's debug lines too, keys masked); "
+        "without it, commands print only their result and what went wrong",
     )
 
     top = argparse.ArgumentParser(
@@ -91,9 +93,16 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
     args = parser().parse_args(argv)
-    # The window keeps a log file (for bug reports); the headless commands log to stderr only.
-    window = args.command in (None, "gui") and not (args.self_test or args.self_test_url)
-    logs.configure(args.verbose, log_file=logs.default_log_file() if window else None)
+    self_test = bool(args.self_test or args.self_test_url)
+    # The window and the headless commands keep a log file (the details for a bug report). A
+    # headless command prints its own result, notices and errors, each once: without -v, log
+    # lines on stderr would only repeat them. The self-test prints a report and keeps no file.
+    headless = args.command not in (None, "gui") and not self_test
+    logs.configure(
+        args.verbose,
+        log_file=None if self_test else logs.default_log_file(),
+        quiet_stderr=headless,
+    )
     if args.self_test or args.self_test_url:
         from assistant import selftest
 
@@ -168,6 +177,8 @@ async def _drive(services: Any, act: Callable[[Any], None], *, load_model: bool)
             notices.append(event.message)
             if event.is_error:
                 result["error"] = event.message
+        elif isinstance(event, StateChanged) and event.detail == SLOW_REPLY:
+            print(f"({event.detail})", file=sys.stderr, flush=True)
         elif isinstance(event, TurnFinished):
             result["reply"] = event.reply_text
             result["interrupted"] = event.interrupted

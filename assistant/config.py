@@ -133,14 +133,49 @@ class NetworkSettings:
     max_connections: int = 8
 
 
+SETTINGS_KEYS_PLACE: Final = "Settings > API keys"
+
+
 @dataclass(repr=False)
 class Secrets:
-    """API keys; never stored in the config file, never logged."""
+    """API keys; never stored in the config file, never logged.
+
+    Each key also knows where it came from (`source`), so that a service rejecting it can say
+    where to fix it: a bad key from an environment variable is not fixed in Settings.
+    """
 
     llm_api_key: str | None = None
     openai_api_key: str | None = None
     volcano_token: str | None = None
     stt_api_key: str | None = None  # a remote transcription service of its own
+
+    def __post_init__(self) -> None:
+        # Plain attributes, not fields: equality, `dataclasses.fields` (which the app walks to
+        # protect every key in the logs) and the repr stay about the keys alone.
+        self._from_environment: frozenset[str] = frozenset()
+        self._keyring_problem: str | None = None
+
+    @property
+    def keyring_problem(self) -> str | None:
+        """Why the system keyring was not read, as a sentence (None when it was, or when every
+        key came from the environment): the reason a key saved in Settings may be missing."""
+        return self._keyring_problem
+
+    def from_environment(self, name: str) -> bool:
+        """Whether the key `name` (e.g. "llm_api_key") came from its environment variable."""
+        return _known(name) in self._from_environment
+
+    def source(self, name: str) -> str:
+        """Where the key `name` came from, in words for a message: "the environment variable
+        ASSISTANT_LLM_API_KEY" or "Settings > API keys" (the system keyring, or a key given in
+        code, such as one typed in the settings dialog). For a key that is not set: where it can
+        be set, "Settings > API keys or the environment variable ASSISTANT_LLM_API_KEY"."""
+        variable = f"the environment variable {SECRET_ENV_VARS[_known(name)]}"
+        if name in self._from_environment:
+            return variable
+        if getattr(self, name) is None:
+            return f"{SETTINGS_KEYS_PLACE} or {variable}"
+        return SETTINGS_KEYS_PLACE
 
     def __repr__(self) -> str:
         # A repr ends up in logs and tracebacks: say whether a key is set, never what it is.
@@ -298,6 +333,8 @@ def _value(value: object, hint: Any, where: str, key: str, problems: list[str]) 
         assert isinstance(hint, type)
         return _build(hint, value, f"{where}.{key}" if where else key, problems)
     converted = _typed(value, hint, name)
+    if isinstance(converted, str):
+        _within_text_limit(converted, f"{where}.{key}", name)
     rule = _RULES.get(f"{where}.{key}")
     return rule(converted, name) if rule is not None and converted is not None else converted
 
@@ -314,7 +351,12 @@ def _typed(value: object, hint: Any, name: str) -> Any:
     options = tuple(option for option in options if option is not type(None))
     for option in options:
         if _fits(value, option):
-            return float(cast(float, value)) if option is float else value
+            if option is not float:
+                return value
+            number = float(cast(float, value))
+            if not math.isfinite(number):  # inf or nan: no bound and no deadline could hold
+                raise _Bad(f"{name} must be a finite number (got {_shown(number)}).")
+            return number
     raise _Bad(f"{name} must be {' or '.join(_FORMS[o] for o in options)} (got {_shown(value)}).")
 
 
@@ -351,21 +393,21 @@ def _shown(value: object) -> str:
 _Rule = Callable[[Any, str], Any]
 
 
-def _between(low: float | None, high: float | None = None, *, above: bool = False) -> _Rule:
-    """A range rule; `above=True` makes `low` exclusive ("greater than 0")."""
+def _between(low: float, high: float, *, above: bool = False) -> _Rule:
+    """A range rule; `above=True` makes `low` exclusive ("greater than 0"). Every number has an
+    upper bound: a timeout of 1e308 seconds is no timeout, and a size of 10**10 is no limit."""
 
     def check(value: float, name: str) -> float:
         whole = isinstance(value, int)
         kind = "a whole number" if whole else "a number"
         if not whole and not math.isfinite(value):
             raise _Bad(f"{name} must be a finite number (got {value}).")
-        too_low = low is not None and (value <= low if above else value < low)
-        too_high = high is not None and value > high
-        if too_low or too_high:
-            if high is None:
-                limit = f"greater than {low}" if above else f"of {low} or more"
+        too_low = value <= low if above else value < low
+        if too_low or value > high:
+            if above:
+                limit = f"greater than {low:,} and at most {high:,}"
             else:
-                limit = f"from {low} to {high}"
+                limit = f"from {low:,} to {high:,}"
             raise _Bad(f"{name} must be {kind} {limit} (got {_shown(value)}).")
         return value
 
@@ -389,8 +431,11 @@ def _not_empty(value: str, name: str) -> str:
 
 
 def _device(value: str | int, name: str) -> str | int:
-    if isinstance(value, int) and value < 0:
-        raise _Bad(f"{name} must be a device number of 0 or more, or a device name (got {value}).")
+    if isinstance(value, int) and not 0 <= value <= _MAX_DEVICE_NUMBER:
+        raise _Bad(
+            f"{name} must be a device number from 0 to {_MAX_DEVICE_NUMBER}, or a device name "
+            f"(got {value}). `assistant devices` lists them."
+        )
     if isinstance(value, str) and not value.strip():
         raise _Bad(f"{name} must not be empty; leave it out to use the system's default device.")
     return value
@@ -401,6 +446,27 @@ def _endpoint(value: str, name: str) -> str:
         return check_endpoint(value, name)
     except EndpointError as exc:
         raise _Bad(exc.message) from None
+
+
+_MAX_DEVICE_NUMBER: Final = 999  # PortAudio numbers devices from 0; no machine has a thousand
+
+# The longest text a setting may hold. Prompts are sent with every request, so a pasted novel
+# would cost its size on every turn; any other text (a name, a URL, a path) is far shorter.
+_TEXT_LIMIT: Final = 4_096
+_TEXT_LIMITS: Final[dict[str, tuple[int, str]]] = {
+    "llm.system_prompt": (20_000, ", since it is sent with every question"),
+    "stt.initial_prompt": (1_000, ", since it is sent with every recording"),
+}
+
+
+def _within_text_limit(value: str, key: str, name: str) -> None:
+    limit, why = _TEXT_LIMITS.get(key, (_TEXT_LIMIT, ""))
+    if len(value) > limit:
+        # The value itself is not repeated: it is long, and may be anything the user pasted.
+        raise _Bad(
+            f"{name} is {len(value):,} characters long; at most {limit:,} are allowed{why}. "
+            "Shorten it."
+        )
 
 
 _COMPUTE_TYPES = (
@@ -419,7 +485,7 @@ _RULES: Final[dict[str, _Rule]] = {
     "stt.openai.model": _not_empty,
     "llm.base_url": _endpoint,
     "llm.model": _not_empty,
-    "llm.history_chars": _between(500),
+    "llm.history_chars": _between(500, 200_000),
     "llm.temperature": _between(0.0, 2.0),
     "tts.lookahead": _between(1, 8),
     "tts.openai.base_url": _endpoint,
@@ -436,9 +502,9 @@ _RULES: Final[dict[str, _Rule]] = {
     "tts.volcano_v3.sample_rate": _one_of(8000, 16000, 22050, 24000, 32000, 44100, 48000),
     "tts.piper.voice": _not_empty,
     "tts.piper.length_scale": _between(0.25, 4.0),
-    "network.connect_timeout": _between(0, above=True),
-    "network.read_timeout": _between(0, above=True),
-    "network.keepalive_seconds": _between(0),
+    "network.connect_timeout": _between(0, 60, above=True),
+    "network.read_timeout": _between(0, 600, above=True),
+    "network.keepalive_seconds": _between(0, 3_600),
     "network.max_connections": _between(1, 100),
 }
 
@@ -608,28 +674,53 @@ def load_secrets(
 ) -> Secrets:
     """Each key from its environment variable if set, else from the OS keyring, else None.
 
-    A keyring that is missing, locked or broken is logged once and treated as empty: the app
-    still starts, and a service that needs the key says so when it is used.
+    The keyring is asked only for the keys the environment does not set. A keyring that cannot
+    be read is treated as empty: the app still starts, and a service that needs the key says so
+    when it is used (`Secrets.keyring_problem` says why). No keyring at all is a plain fact of
+    some machines (a server, a container), logged at INFO; a keyring that exists but fails
+    (locked, broken) is one WARNING.
     """
-    found: dict[str, str | None] = {}
-    keyring_usable = True
-    for name, variable in SECRET_ENV_VARS.items():
-        from_env = environ.get(variable, "").strip()
-        if from_env:
-            found[name] = from_env
-            continue
-        found[name] = None
-        if keyring_usable:
-            try:
-                found[name] = _clean(_backend(keyring_backend).get_password(KEYRING_SERVICE, name))
-            except Exception as exc:  # any backend failure means "not in the keyring"
-                keyring_usable = False
-                log.warning(
-                    "The system keyring could not be read (%s); API keys come only from %s.",
-                    _failure(exc),
-                    ", ".join(SECRET_ENV_VARS.values()),
-                )
-    return Secrets(**found)
+    found = {
+        name: environ.get(variable, "").strip() or None
+        for name, variable in SECRET_ENV_VARS.items()
+    }
+    from_environment = frozenset(name for name, value in found.items() if value is not None)
+    missing = [name for name, value in found.items() if value is None]
+    problem = None
+    if missing:
+        from_keyring, problem = _read_keyring(missing, keyring_backend)
+        found.update(from_keyring)
+    secrets = Secrets(**found)
+    secrets._from_environment = from_environment
+    secrets._keyring_problem = problem
+    return secrets
+
+
+def _read_keyring(
+    names: list[str], given: KeyringBackend | None
+) -> tuple[dict[str, str | None], str | None]:
+    """The keys `names` from the OS keyring, and, if it could not be read, a sentence saying why
+    (logged here: at INFO when there is no keyring at all, else as a WARNING)."""
+    from keyring.backends import fail, null
+    from keyring.errors import NoKeyringError
+
+    variables = ", ".join(SECRET_ENV_VARS.values())
+    try:
+        backend = _backend(given)
+        if isinstance(backend, fail.Keyring | null.Keyring):
+            raise NoKeyringError(_backend_name(backend))
+        return {name: _clean(backend.get_password(KEYRING_SERVICE, name)) for name in names}, None
+    except NoKeyringError:
+        problem = f"No system keyring is available, so API keys come only from {variables}."
+        log.info("%s", problem)
+    except Exception as exc:  # locked, or a broken backend: "not in the keyring" for now
+        problem = (
+            f"The system keyring could not be read ({_failure(exc)}), so the keys saved in "
+            f"{SETTINGS_KEYS_PLACE} are not used. Unlock it and start the assistant again, or "
+            f"set {variables} in the environment."
+        )
+        log.warning("%s", problem)
+    return {}, problem
 
 
 def store_secret(name: str, value: str, keyring_backend: KeyringBackend | None = None) -> None:
@@ -672,9 +763,13 @@ def delete_secret(name: str, keyring_backend: KeyringBackend | None = None) -> N
 
 
 def _label(name: str) -> str:
+    return _SECRET_LABELS[_known(name)]
+
+
+def _known(name: str) -> str:
     if name not in _SECRET_LABELS:
         raise ValueError(f"unknown secret {name!r}; expected one of {', '.join(_SECRET_LABELS)}")
-    return _SECRET_LABELS[name]
+    return name
 
 
 def _backend(given: KeyringBackend | None) -> KeyringBackend:
@@ -729,6 +824,7 @@ __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "KEYRING_SERVICE",
     "SECRET_ENV_VARS",
+    "SETTINGS_KEYS_PLACE",
     "AudioSettings",
     "LlmSettings",
     "NetworkSettings",

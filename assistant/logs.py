@@ -172,9 +172,16 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.stream.close()
 
 
-def configure(verbosity: int = 0, *, log_file: Path | None = None) -> None:
+def configure(
+    verbosity: int = 0, *, log_file: Path | None = None, quiet_stderr: bool = False
+) -> None:
     """Log warnings (`verbosity` 1: what happens, 2: every library's debug lines) to stderr, and,
-    if given, INFO and up (DEBUG at verbosity 2) to a small rotating `log_file`."""
+    if given, INFO and up (DEBUG at verbosity 2) to a small rotating `log_file`.
+
+    `quiet_stderr`: at verbosity 0, nothing is logged to stderr. For a command that tells the
+    user every outcome in its own words (the CLI's result, notices and errors), a log line would
+    only say the same thing a second time, with a time stamp and a module name around it.
+    """
     install()
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -182,9 +189,10 @@ def configure(verbosity: int = 0, *, log_file: Path | None = None) -> None:
             root.removeHandler(handler)
             handler.close()
     stderr_level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    levels = [stderr_level]
-    if sys.stderr is not None:  # None in a Windows GUI process
+    levels = [logging.WARNING]
+    if sys.stderr is not None and not (quiet_stderr and verbosity == 0):  # None: a Windows GUI
         _add(root, _StderrHandler(), stderr_level)
+        levels.append(stderr_level)
     if log_file is not None:
         file_level = logging.DEBUG if verbosity >= 2 else logging.INFO
         try:

@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant import __version__
 from assistant.config import (
+    AudioSettings,
     NetworkSettings,
     PiperTtsSettings,
     Settings,
@@ -29,6 +30,9 @@ from assistant.config import (
     load_settings,
 )
 from assistant.core.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.audio.devices import PortAudio
 
 # Set in the environment of the child process that runs the Qt check.
 CHILD_ENV = "ASSISTANT_SELF_TEST_PART"
@@ -68,7 +72,7 @@ class SelfTest:
         checks: list[tuple[str, Callable[[], str]]] = [
             ("Settings", self.check_settings),
             ("Qt", check_qt),
-            ("Sound devices", check_sound_devices),
+            ("Sound devices", self.check_sound_devices),
             ("Voice activity model", check_vad_model),
             ("Speech model", self.check_speech_model),
             ("Voice", self.check_voice),
@@ -109,6 +113,9 @@ class SelfTest:
         path = config_path(self.config)
         self.settings = load_settings(path)  # on failure the other checks use the defaults
         return str(path) if path.is_file() else f"the defaults (there is no file at {path})"
+
+    def check_sound_devices(self) -> str:
+        return check_sound_devices(self.settings.audio)
 
     def check_speech_model(self) -> str:
         from assistant.providers.stt.whisper_local import WhisperTranscriber
@@ -258,28 +265,47 @@ def _qt_hint() -> str:
 # --- sound, the voice activity model, the network ---
 
 
-def check_sound_devices() -> str:
+def check_sound_devices(audio: AudioSettings | None = None) -> str:
+    """Some microphone and some speaker exist, and the ones `audio` names (or the system's
+    defaults) are among them, found the same way the app finds them when it records and plays."""
+    audio = audio or AudioSettings()
     try:
-        from assistant.audio.devices import list_devices
+        from assistant.audio.devices import PortAudio
     except (ImportError, OSError) as exc:  # PyAudio's extension could not load PortAudio
         raise CheckFailed(
             f"PyAudio could not be loaded ({exc}). Install the PortAudio library (on Debian and "
             "Ubuntu: sudo apt-get install libportaudio2)."
         ) from None
-    devices = list_devices()
-    inputs = [d for d in devices if d.max_input_channels > 0]
-    outputs = [d for d in devices if d.max_output_channels > 0]
-    if not devices or not inputs or not outputs:
-        missing = "no microphone" if devices and not inputs else "no speaker"
-        raise CheckFailed(
-            f"PortAudio found {missing if devices else 'no sound device'}. Connect one and check "
-            "that the sound system (PulseAudio or PipeWire) is running."
-        )
-    default = next((d.name for d in inputs if d.is_default_input), inputs[0].name)
+    with PortAudio() as portaudio:
+        devices = portaudio.devices()
+        inputs = [d for d in devices if d.max_input_channels > 0]
+        outputs = [d for d in devices if d.max_output_channels > 0]
+        if not devices or not inputs or not outputs:
+            missing = "no microphone" if devices and not inputs else "no speaker"
+            raise CheckFailed(
+                f"PortAudio found {missing if devices else 'no sound device'}. Connect one and "
+                "check that the sound system (PulseAudio or PipeWire) is running."
+            )
+        microphone = _configured_device(portaudio, "input_device", audio.input_device)
+        speaker = _configured_device(portaudio, "output_device", audio.output_device)
     return (
         f"{len(devices)} devices, {len(inputs)} with input, {len(outputs)} with output; "
-        f"microphone '{default}'"
+        f"microphone '{microphone}', speaker '{speaker}'"
     )
+
+
+def _configured_device(portaudio: PortAudio, key: str, spec: str | int | None) -> str:
+    """The name of the device the setting `[audio] key` chooses; CheckFailed naming the setting
+    when no device matches it (the app would fail on the first press of Talk)."""
+    kind: Literal["input", "output"] = "input" if key == "input_device" else "output"
+    try:
+        return portaudio.find(spec, kind).name
+    except AssistantError as error:
+        setting = f'"{spec}"' if isinstance(spec, str) else str(spec)
+        raise CheckFailed(
+            f"[audio] {key} = {setting}: {error.message.rstrip('.')}, or leave the setting out "
+            "to use the system's default."
+        ) from None
 
 
 def check_vad_model() -> str:

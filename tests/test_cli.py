@@ -20,6 +20,7 @@ from tests.support.speech import SPEECH, references, word_error_rate
 from tests.support.tts_servers import OpenAiSpeechServer
 
 API_KEY = "sk-cli-test-key"
+CLIP = SPEECH / "ds_2830-3980-0043.wav"
 
 
 def run_cli(
@@ -65,6 +66,34 @@ def test_a_bad_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "[tts] provider" in result.stderr and "polly" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["speak", "turn"])
+def test_an_error_is_said_once_and_a_missing_keyring_not_at_all(
+    command: str, no_sound_card: None, tmp_path: Path
+) -> None:
+    # No sound card: the reply cannot be played. The user reads that once, in plain words: not
+    # again as a log line, and with no warning about a keyring this machine never had.
+    words = ["speak", "Hello there."] if command == "speak" else ["turn", "--wav", str(CLIP)]
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = run_cli(*words, home=tmp_path, extra_env=no_keyring)
+    assert result.returncode == 1
+    error = "No speaker was found."
+    assert (result.stdout + result.stderr).count(error) == 1, result.stderr
+    assert result.stderr.startswith(error), result.stderr
+    assert "WARNING" not in result.stderr and "keyring" not in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+    # The details stay in the log file, for a bug report.
+    log_file = tmp_path / "state" / "voice-assistant" / "log" / "assistant.log"
+    assert error in log_file.read_text(encoding="utf-8")
+
+
+def test_verbose_shows_what_happened_as_log_lines(no_sound_card: None, tmp_path: Path) -> None:
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = run_cli("speak", "Hello there.", "-v", home=tmp_path, extra_env=no_keyring)
+    assert result.returncode == 1
+    assert "No system keyring is available" in result.stderr  # INFO: shown with -v
+    assert "No speaker was found." in result.stderr
 
 
 @pytest.mark.audio

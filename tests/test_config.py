@@ -212,7 +212,10 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         ("[llm]\nmodel = ['a']", "[llm] model must be text in quotes (got a list)."),
         ('[llm]\nmodel = " "', "[llm] model must not be empty."),
         ("[audio]\ninput_device = 1.5", "[audio] input_device must be text in quotes or a whole"),
-        ("[audio]\ninput_device = -1", "[audio] input_device must be a device number of 0 or more"),
+        (
+            "[audio]\ninput_device = -1",
+            "[audio] input_device must be a device number from 0 to 999",
+        ),
         (
             "[tts.openai]\nspeed = 5",
             "[tts.openai] speed must be a number from 0.25 to 4.0 (got 5.0)",
@@ -227,17 +230,44 @@ def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
         ("[tts.volcano_v3]\nsample_rate = 11025", "[tts.volcano_v3] sample_rate must be one of"),
         ("[network]\nconnect_timeout = 0", "[network] connect_timeout must be a number greater"),
         ("[network]\nread_timeout = -5", "[network] read_timeout must be a number greater than 0"),
-        ("[network]\nkeepalive_seconds = -1", "[network] keepalive_seconds must be a number of 0"),
+        (
+            "[network]\nkeepalive_seconds = -1",
+            "[network] keepalive_seconds must be a number from 0 to",
+        ),
         ("[network]\nmax_connections = 0", "[network] max_connections must be a whole number from"),
         ("[tts]\nlookahead = 0", "[tts] lookahead must be a whole number from 1 to 8 (got 0)."),
         ("[tts]\nlookahead = 9", "[tts] lookahead must be a whole number from 1 to 8 (got 9)."),
         ("[audio]\nmax_recording_seconds = 0.5", "[audio] max_recording_seconds must be a number"),
         ("[audio]\nmax_recording_seconds = 601", "from 1 to 600 (got 601.0)"),
-        ("[llm]\nhistory_chars = 499", "[llm] history_chars must be a whole number of 500 or more"),
+        ("[llm]\nhistory_chars = 499", "[llm] history_chars must be a whole number from 500 to"),
         ("[llm]\ntemperature = 2.5", "[llm] temperature must be a number from 0.0 to 2.0"),
         ("[llm]\ntemperature = nan", "[llm] temperature must be a finite number (got nan)."),
         ("[network]\nread_timeout = inf", "[network] read_timeout must be a finite number"),
         ("[tts.piper]\nlength_scale = 0", "[tts.piper] length_scale must be a number from 0.25"),
+        # Every duration and size has an upper bound too: a huge one would never fire.
+        (
+            "[network]\nread_timeout = 1e308",
+            "[network] read_timeout must be a number greater than 0 and at most 600 (got 1e+308).",
+        ),
+        (
+            "[network]\nconnect_timeout = 3600",
+            "[network] connect_timeout must be a number greater than 0 and at most 60 "
+            "(got 3600.0).",
+        ),
+        (
+            "[network]\nkeepalive_seconds = 1e9",
+            "[network] keepalive_seconds must be a number from 0 to 3,600 (got 1000000000.0).",
+        ),
+        ("[network]\nkeepalive_seconds = inf", "[network] keepalive_seconds must be a finite"),
+        ("[network]\nconnect_timeout = -inf", "[network] connect_timeout must be a finite number"),
+        (
+            "[llm]\nhistory_chars = 10_000_000_000",
+            "[llm] history_chars must be a whole number from 500 to 200,000 (got 10000000000).",
+        ),
+        (
+            "[audio]\ninput_device = 100_000",
+            "[audio] input_device must be a device number from 0 to 999, or a device name",
+        ),
     ],
 )
 def test_a_wrong_setting_is_named_with_its_table_and_the_expected_form(
@@ -246,6 +276,37 @@ def test_a_wrong_setting_is_named_with_its_table_and_the_expected_form(
     text = problems_of(tmp_path, toml)
     assert message in text
     assert str(tmp_path / "config.toml") in text
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "limit"),
+    [
+        ("llm", "system_prompt", "20,000"),  # sent with every question
+        ("stt", "initial_prompt", "1,000"),  # sent with every recording
+        ("llm", "model", "4,096"),
+        ("tts.openai", "voice", "4,096"),
+        ("tts.volcano", "appid", "4,096"),
+        ("network", "ca_file", "4,096"),
+    ],
+)
+def test_text_sent_with_every_request_has_a_size_limit(
+    tmp_path: Path, table: str, key: str, limit: str
+) -> None:
+    huge = "x" * 3_000_000  # a 3 MB system prompt was accepted and sent with every turn
+    text = problems_of(tmp_path, f'[{table}]\n{key} = "{huge}"')
+    assert f"[{table}] {key} is 3,000,000 characters long; at most {limit} are allowed" in text
+    assert "Shorten it" in text
+    assert huge[:100] not in text  # the value itself is not repeated
+    settings = Settings()
+    settings.llm.system_prompt = huge
+    with pytest.raises(ConfigError, match="system_prompt is 3,000,000 characters long"):
+        validate_settings(settings)  # the settings dialog goes through the same rule
+
+
+def test_a_long_but_sensible_system_prompt_is_fine(tmp_path: Path) -> None:
+    prompt = "Answer briefly. " * 1000  # 16,000 characters
+    settings = load_settings(write(tmp_path, f'[llm]\nsystem_prompt = "{prompt}"'))
+    assert settings.llm.system_prompt == prompt
 
 
 @pytest.mark.parametrize(
@@ -334,7 +395,7 @@ def unusual_settings() -> Settings:
     s.llm.base_url = "https://ark.cn-beijing.volces.com/api/v3"
     s.llm.model = "doubao-seed-1-6-250615"
     s.llm.system_prompt = 'Line one.\nLine "two" \\ with a backslash.\n\n# not a comment'
-    s.llm.history_chars = 500
+    s.llm.history_chars = 200_000
     s.llm.temperature = 0.1 + 0.2  # a float with no short decimal form
     s.tts.provider = "volcano_v3"
     s.tts.lookahead = 8
@@ -350,7 +411,7 @@ def unusual_settings() -> Settings:
     s.tts.piper.length_scale = 1.25
     s.network.ca_file = "/etc/ssl/company-ca.pem"
     s.network.connect_timeout = 1e-3
-    s.network.read_timeout = 1e6
+    s.network.read_timeout = 600.0  # the longest allowed
     s.network.keepalive_seconds = 0.0
     s.network.max_connections = 100
     return s
@@ -550,15 +611,58 @@ def test_the_current_keyring_backend_is_used_by_default(memory_keyring: MemoryKe
     assert load_secrets({}).openai_api_key is None
 
 
-def test_no_keyring_means_no_keys_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="assistant.config"):
-        secrets = load_secrets({"ASSISTANT_VOLCANO_TOKEN": "volc-from-env"}, fail.Keyring())
+@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
+def test_no_keyring_at_all_is_a_quiet_fact_not_a_warning(
+    backend: KeyringBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A machine without any keyring (a server, a container) is not broken: no WARNING line on
+    # every command. The fact is kept, for the message of a service whose key is missing.
+    with caplog.at_level(logging.DEBUG, logger="assistant.config"):
+        secrets = load_secrets({"ASSISTANT_VOLCANO_TOKEN": "volc-from-env"}, backend)
     assert secrets == Secrets(None, None, "volc-from-env")
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "keyring could not be read" in warnings[0].getMessage()
-    assert "ASSISTANT_LLM_API_KEY" in warnings[0].getMessage()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(infos) == 1 and "No system keyring" in infos[0]
+    assert "ASSISTANT_LLM_API_KEY" in infos[0]
+    assert secrets.keyring_problem is not None and "No system keyring" in secrets.keyring_problem
     assert "volc-from-env" not in caplog.text
+
+
+def test_a_locked_keyring_is_one_warning_that_says_what_to_do(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="assistant.config"):
+        secrets = load_secrets({}, LockedKeyring())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "could not be read" in warnings[0] and "Unlock it" in warnings[0]
+    assert secrets.keyring_problem == warnings[0]
+
+
+def test_a_keyring_that_works_leaves_no_problem_behind() -> None:
+    assert load_secrets({}, MemoryKeyring()).keyring_problem is None
+    assert Secrets().keyring_problem is None
+
+
+def test_each_key_knows_where_it_came_from() -> None:
+    backend = MemoryKeyring()
+    store_secret("llm_api_key", "sk-llm-stored", backend)
+    store_secret("openai_api_key", "sk-openai-stored", backend)
+    secrets = load_secrets({"ASSISTANT_OPENAI_API_KEY": "sk-openai-from-env"}, backend)
+    assert secrets.source("openai_api_key") == "the environment variable ASSISTANT_OPENAI_API_KEY"
+    assert secrets.from_environment("openai_api_key") is True
+    assert secrets.source("llm_api_key") == "Settings > API keys"
+    assert secrets.from_environment("llm_api_key") is False
+    # A key that is not set: where it could be set.
+    assert secrets.source("volcano_token") == (
+        "Settings > API keys or the environment variable ASSISTANT_VOLCANO_TOKEN"
+    )
+    # Keys given in code (the settings dialog's Test buttons, tests) count as Settings' own.
+    assert Secrets(llm_api_key="sk-typed").source("llm_api_key") == "Settings > API keys"
+    with pytest.raises(ValueError, match="unknown secret"):
+        secrets.source("github_token")
+    assert "sk-openai-from-env" not in repr(secrets)
+    assert secrets == Secrets("sk-llm-stored", "sk-openai-from-env", None)  # origins aside
 
 
 def test_a_locked_keyring_means_no_keys_and_the_secret_is_never_logged(

@@ -1,9 +1,14 @@
 """Which URLs the assistant may send requests (and keys) to.
 
 A cloud endpoint must use https; plain http is allowed only for this machine (a local model or
-voice server). URLs carrying credentials (`https://user@host`) or non-ASCII host names (lookalike
-IDN domains) are refused outright. A vendor-specific key (Volcano's token) goes only to hosts under
-that vendor's own domains, or to this machine.
+voice server). "This machine" is the name `localhost` exactly, an address in 127.0.0.0/8, or ::1:
+those never leave it. Any other name that looks local (`api.localhost`, `localhost.`,
+`localhost.localdomain`) goes to the system resolver, which may ask DNS on the network, so it is
+treated like any other host.
+
+URLs carrying credentials (`https://user@host`) or non-ASCII host names (lookalike IDN domains)
+are refused outright. A vendor-specific key (Volcano's token) goes only to hosts under that
+vendor's own domains, or to this machine.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from urllib.parse import urlsplit
 
 from assistant.core.errors import EndpointError
 
-_LOCAL_NAMES = {"localhost", "localhost.localdomain"}
+# Resolved from the hosts file (or by the resolver itself), never looked up on the network.
+# "localhost." with its final dot is not here: glibc skips /etc/hosts for it and asks DNS.
+_LOCAL_NAME = "localhost"
+_THIS_MACHINE = "localhost, 127.0.0.1 or [::1]"
 
 # Letters, digits, '-' and '_' in dot-separated labels: anything else ('\\', ';', '%', spaces)
 # would let the host we check differ from the host the HTTP library connects to.
@@ -24,8 +32,10 @@ _HOST_NAME = re.compile(
 
 
 def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+    """Whether `host` (as in a URL, brackets allowed) surely means this machine without asking
+    any resolver on the network: `localhost`, 127.0.0.0/8 or ::1."""
+    host = host.strip("[]").lower()
+    if host == _LOCAL_NAME:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -77,8 +87,8 @@ def check_endpoint(url: str, what: str = "endpoint") -> str:
     if parts.scheme == "http" and not is_loopback_host(host):
         raise EndpointError(
             f"The {what} '{shown}' uses plain http to another machine, which would send your key "
-            "unencrypted. Use https (plain http is only allowed for this computer, e.g. a local "
-            "Ollama)."
+            "unencrypted. Use https (plain http is only allowed for this computer: "
+            f"{_THIS_MACHINE}, e.g. a local Ollama)."
         )
     if parts.query or parts.fragment:
         raise EndpointError(f"The {what} '{shown}' must not contain '?' or '#' parts.")
@@ -90,8 +100,11 @@ def check_vendor_endpoint(url: str, what: str, vendor: str, domains: tuple[str, 
     machine, for a local gateway or a test server): a key made for one vendor is sent to that
     vendor only, never to a lookalike such as openspeech.bytedance.com.evil.com."""
     url = check_endpoint(url, what)
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    if is_loopback_host(host) or any(host == d or host.endswith(f".{d}") for d in domains):
+    host = urlsplit(url).hostname or ""
+    if is_loopback_host(host):
+        return url
+    host = host.rstrip(".")  # "openspeech.bytedance.com." is the same DNS name, fully qualified
+    if any(host == d or host.endswith(f".{d}") for d in domains):
         return url
     listed = " or ".join(domains)
     raise EndpointError(

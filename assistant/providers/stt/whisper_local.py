@@ -309,6 +309,12 @@ def _model_folder_at(setting: str) -> Path:
                 f"Whisper model in CTranslate2 format. To fix this, {_HOW_TO_FIX}."
             )
         return folder
+    if folder.exists():
+        inside = f" ({folder.parent})" if folder.name == MODEL_FILE else ""
+        raise ModelError(
+            f"'{folder}' set as [stt] model is a file, not a folder. Set [stt] model to the "
+            f"folder that contains {MODEL_FILE}{inside}, or to 'bundled'."
+        )
     if _looks_like_a_path(setting):
         raise ModelError(
             f"The [stt] model folder '{folder}' does not exist. To fix this, {_HOW_TO_FIX}."

@@ -285,6 +285,22 @@ async def test_a_folder_that_does_not_exist_is_reported_with_the_fix(tmp_path: P
     assert not local.loaded
 
 
+@pytest.mark.parametrize("name", ["notes.txt", "model.bin"])
+async def test_a_file_set_as_the_model_folder_is_called_a_file(tmp_path: Path, name: str) -> None:
+    a_file = tmp_path / name
+    a_file.write_bytes(b"not a folder")
+    local = WhisperTranscriber(SttSettings(model=str(a_file)))
+    try:
+        with pytest.raises(ModelError) as error:
+            await local.load()
+    finally:
+        local.close()
+    message = str(error.value)
+    assert f"'{a_file}' set as [stt] model is a file, not a folder" in message
+    assert "does not exist" not in message
+    assert (f"({tmp_path})" in message) == (name == "model.bin")
+
+
 async def test_a_folder_without_model_bin_is_refused(tmp_path: Path) -> None:
     local = WhisperTranscriber(SttSettings(model=str(tmp_path)))
     try:
