@@ -32,7 +32,7 @@ from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import SentenceSplitter
 from assistant.core.timeline import TurnTimeline
 from assistant.core.turn import TurnController, TurnOptions
-from assistant.providers.http import ConnectionStats, make_http_client
+from assistant.providers.http import ConnectionStats, KeyOrigin, key_origin, make_http_client
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
@@ -77,28 +77,36 @@ def make_transcriber(
     if settings.stt.provider == "openai":
         from assistant.providers.stt.openai_remote import RemoteTranscriber
 
+        key, name = transcription_key(settings, secrets)
         return RemoteTranscriber(
             client,
             settings.stt.openai,
-            transcription_key(settings, secrets),
+            key,
             language=settings.stt.language,
             prompt=settings.stt.initial_prompt,
+            key=key_origin_of(secrets, name),
         )
     from assistant.providers.stt.whisper_local import WhisperTranscriber
 
     return WhisperTranscriber(settings.stt, client=client)
 
 
-def transcription_key(settings: Settings, secrets: Secrets) -> str | None:
-    """The key for the remote transcription service: its own, or the OpenAI key when the
-    service is the same server the OpenAI voice uses (never the OpenAI key to another host)."""
+def transcription_key(settings: Settings, secrets: Secrets) -> tuple[str | None, str]:
+    """The key for the remote transcription service and its name in `Secrets`: its own, or the
+    OpenAI key when the service is the same server the OpenAI voice uses (never the OpenAI key
+    to another host)."""
     from assistant.core.endpoints import same_origin
 
-    if secrets.stt_api_key:
-        return secrets.stt_api_key
-    if same_origin(settings.stt.openai.base_url, settings.tts.openai.base_url):
-        return secrets.openai_api_key
-    return None
+    if not secrets.stt_api_key and same_origin(
+        settings.stt.openai.base_url, settings.tts.openai.base_url
+    ):
+        return secrets.openai_api_key, "openai_api_key"
+    return secrets.stt_api_key, "stt_api_key"
+
+
+def key_origin_of(secrets: Secrets, name: str) -> KeyOrigin:
+    """Which key `name` is and where this one came from, for the messages that name it."""
+    return key_origin(name, from_environment=secrets.from_environment(name))
 
 
 def make_synthesizer(
@@ -108,15 +116,27 @@ def make_synthesizer(
     if tts.provider == "openai":
         from assistant.providers.tts.openai_speech import OpenAiSpeech
 
-        return OpenAiSpeech(client, tts.openai, secrets.openai_api_key)
+        return OpenAiSpeech(
+            client,
+            tts.openai,
+            secrets.openai_api_key,
+            key=key_origin_of(secrets, "openai_api_key"),
+        )
     if tts.provider == "volcano":
         from assistant.providers.tts.volcano_v1 import VolcanoTts
 
-        return VolcanoTts(client, tts.volcano, secrets.volcano_token)
+        return VolcanoTts(
+            client, tts.volcano, secrets.volcano_token, key=key_origin_of(secrets, "volcano_token")
+        )
     if tts.provider == "volcano_v3":
         from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 
-        return VolcanoV3Tts(client, tts.volcano_v3, secrets.volcano_token)
+        return VolcanoV3Tts(
+            client,
+            tts.volcano_v3,
+            secrets.volcano_token,
+            key=key_origin_of(secrets, "volcano_token"),
+        )
     from assistant.providers.tts.piper_local import PiperTts
 
     return PiperTts(tts.piper)
@@ -133,6 +153,7 @@ def make_chat(settings: Settings, secrets: Secrets, client: httpx.AsyncClient) -
         settings.llm.model,
         secrets.llm_api_key,
         temperature=settings.llm.temperature,
+        key=key_origin_of(secrets, "llm_api_key"),
     )
 
 

@@ -62,6 +62,11 @@ def test_volcano_endpoints_under_its_own_domains_are_allowed(url: str) -> None:
         "https://xn--bytednce-5kg.com/api/v1/tts",  # an IDN lookalike in its ASCII form
         "https://10.0.0.8/api/v1/tts",  # an address nobody can vouch for
         "https://api.openai.com/v1",
+        # Names that only look like this machine: the system resolver may ask DNS for them.
+        "https://openspeech.bytedance.localhost/api/v1/tts",
+        "https://api.localhost:9000/api/v1/tts",
+        "https://localhost./api/v1/tts",
+        "https://localhost.localdomain/api/v1/tts",
     ],
 )
 def test_lookalike_volcano_hosts_are_refused(url: str) -> None:
@@ -77,6 +82,7 @@ def test_lookalike_volcano_hosts_are_refused(url: str) -> None:
         ("https://evil.com@openspeech.bytedance.com/api/v1/tts", "user name or password"),
         ("https://openspeech.bytedаnce.com/api/v1/tts", "non-ASCII"),  # Cyrillic а
         ("http://openspeech.bytedance.com/api/v1/tts", "plain http"),
+        ("http://openspeech.bytedance.localhost/api/v1/tts", "plain http"),
         ("https://openspeech.bytedance.com\\.evil.com/api/v1/tts", "not a valid host name"),
     ],
 )
@@ -121,6 +127,18 @@ def test_plain_http_to_another_machine_is_refused_at_start(tls: TlsFiles, tmp_pa
     settings.network.ca_file = None
     with pytest.raises(EndpointError, match="plain http to another machine"):
         build_services(settings, Secrets(openai_api_key="sk-x"), history_path=tmp_path / "h")
+
+
+@pytest.mark.parametrize("endpoint", ["http://api.localhost:11434", "http://localhost.:11434"])
+def test_a_name_that_only_looks_local_gets_no_key_over_plain_http(
+    endpoint: str, tls: TlsFiles, tmp_path: Path
+) -> None:
+    # Only localhost itself, 127.0.0.0/8 and ::1 count as this computer: other names go through
+    # the system resolver, which may ask the network, and the key would travel unencrypted.
+    settings = settings_for(endpoint, "openai", "https://127.0.0.1:1", str(tls.ca_file))
+    with pytest.raises(EndpointError, match="plain http to another machine") as caught:
+        build_services(settings, Secrets(llm_api_key="sk-x"), history_path=tmp_path / "h")
+    assert "localhost, 127.0.0.1 or [::1]" in caught.value.message
 
 
 def test_tls_verification_is_always_on(tls: TlsFiles) -> None:
@@ -198,7 +216,8 @@ async def test_a_chat_service_that_redirects_gets_nothing_resent(
     try:
         outcome = await assistant.turn(within=15)
         assert outcome.errors == [
-            f"The chat endpoint redirects elsewhere ({status}). Put the final address in Settings."
+            f"The chat service at 127.0.0.1:{redirecting.port} redirected the request elsewhere "
+            f"({status}). Put the final address in the chat endpoint in Settings."
         ]
         assert received == [] and elsewhere.connections == 0
     finally:

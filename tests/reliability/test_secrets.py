@@ -255,5 +255,5 @@ def test_a_rejected_key_is_not_repeated_in_the_error(
         "speak", "Hello.", "--config", str(config), "-vv", home=tmp_path, extra_env=ENV
     )
     assert result.returncode == 1
-    assert "rejected the API key" in result.stderr
+    assert "rejected the OpenAI API key" in result.stderr
     assert_no_key_anywhere(result)

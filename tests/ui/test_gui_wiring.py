@@ -114,7 +114,7 @@ async def test_a_reachable_service_passes_and_gets_the_key(loopback: Any, tls: A
     finally:
         await client.aclose()
     assert [r.method for r in models.requests] == ["GET", "GET"]
-    assert "rejected the API key" in rejected.value.message
+    assert "needs an API key, and no chat API key is set" in rejected.value.message
     assert KEY not in rejected.value.message
 
 

@@ -1,18 +1,15 @@
 """The one app-wide `httpx.AsyncClient`: pooled keep-alive connections, HTTP/2, strict TLS, and a
-count of the TCP connections it opens (the turn timeline reports it); and a whole-request deadline,
-which httpx's timeouts (each for one read) cannot give against a server that drips bytes slowly.
+count of the TCP connections it opens (the turn timeline reports it).
 
 `app.py` makes it once and hands it to every provider; providers never make their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import AsyncExitStack, aclosing, asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import certifi
@@ -147,61 +144,6 @@ def make_http_client(network: NetworkSettings) -> tuple[httpx.AsyncClient, Conne
     return client, stats
 
 
-class DeadlineExceeded(Exception):
-    """A request was not done (headers and body) by its deadline; providers word the message."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the request took longer than {seconds:.0f} s")
-        self.seconds = seconds
-
-
-class Deadline:
-    """The moment by which a whole request must be done, however its bytes trickle in."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.at = asyncio.get_running_loop().time() + seconds
-
-
 def read_timeout(client: httpx.AsyncClient, default: float = 30.0) -> float:
     """The client's per-read timeout: the unit the providers' deadlines are counted in."""
     return client.timeout.read or default
-
-
-@asynccontextmanager
-async def stream_within(
-    client: httpx.AsyncClient, method: str, url: str, deadline: Deadline, **options: Any
-) -> AsyncIterator[httpx.Response]:
-    """`client.stream(...)` whose headers must arrive by `deadline` (else DeadlineExceeded).
-    Read its body with `body_within`; only the waits are timed, never the caller's work."""
-    async with AsyncExitStack() as stack:
-        scope = asyncio.timeout_at(deadline.at)
-        try:
-            async with scope:
-                response = await stack.enter_async_context(client.stream(method, url, **options))
-        except TimeoutError:
-            if not scope.expired():
-                raise
-            raise DeadlineExceeded(deadline.seconds) from None
-        yield response
-
-
-async def body_within(
-    response: httpx.Response, deadline: Deadline | None
-) -> AsyncGenerator[bytes, None]:
-    """The body as it arrives, raising DeadlineExceeded once `deadline` passes. Close it with
-    `aclosing` (httpx's inner generators must not be left to the garbage collector)."""
-    body = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
-    async with aclosing(body):
-        while True:
-            scope = asyncio.timeout_at(deadline.at if deadline is not None else None)
-            try:
-                async with scope:
-                    chunk = await anext(body)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                if deadline is None or not scope.expired():
-                    raise
-                raise DeadlineExceeded(deadline.seconds) from None
-            yield chunk

@@ -9,50 +9,52 @@ word. A usage chunk that a server sends anyway (empty or null `choices`) is acce
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from h2.exceptions import H2Error
 
 from assistant.core.endpoints import check_endpoint, is_loopback_host
 from assistant.core.errors import (
-    AuthError,
-    ConfigError,
+    AssistantError,
     RateLimitError,
+    ReplyCutOff,
     ServiceError,
-    UnreachableError,
 )
 from assistant.core.protocols import Message
 from assistant.logs import protect
 from assistant.providers.http import (
+    Backoff,
     Deadline,
-    DeadlineExceeded,
+    KeyOrigin,
+    Service,
+    Transient,
     body_within,
+    checked_key,
+    key_origin,
+    openai_error,
+    read_capped,
     read_timeout,
+    retry_after,
+    scrub,
+    status_error,
     stream_within,
+    translated,
+    with_retries,
 )
+from assistant.providers.llm.chat_chunks import ChunkContent, read_chunk
+from assistant.providers.llm.presets import PRESETS
 from assistant.providers.llm.sse import SseEvent, SseParser
 
 logger = logging.getLogger(__name__)
-
-# Where each known service listens, and a model it serves. Local servers answer with whatever
-# model is loaded; LM Studio wants the identifier it shows for the loaded model.
-PRESETS: dict[str, tuple[str, str]] = {
-    "ollama": ("http://127.0.0.1:11434/v1", "llama3.2"),
-    "lmstudio": ("http://127.0.0.1:1234/v1", "local-model"),
-    "llamacpp": ("http://127.0.0.1:8080/v1", "local-model"),
-    "openai": ("https://api.openai.com/v1", "gpt-4o-mini"),
-    "deepseek": ("https://api.deepseek.com/v1", "deepseek-chat"),
-    "volcano_ark": ("https://ark.cn-beijing.volces.com/api/v3", "doubao-seed-1-6-flash-250828"),
-}
 
 MAX_REPLY_CHARS = 64 * 1024  # far beyond any spoken reply; a runaway model is stopped here
 # All the bytes of one streamed reply: room for MAX_REPLY_CHARS in one-token events (JSON around
@@ -62,13 +64,9 @@ MAX_STREAM_BYTES = 16 * 1024 * 1024
 DEADLINE_READ_TIMEOUTS = 10
 _MAX_ERROR_BODY = 64 * 1024  # bytes of an error or non-streamed answer read at most
 _DRAIN_SECONDS = 0.5  # after [DONE], how long the end of the body may take (keeps it reusable)
-# Sending a reply's request again, while none of it was shown: how often, how patiently.
-_TRIES = 3
-_FIRST_DELAY = 0.25
-_MAX_DELAY = 1.0
-_LONGEST_WAIT = 2.0  # a server asking for a longer pause than this is not waited for
+# Sending a reply's request again, while none of it was shown: 3 tries, 0.25 s then 0.5 s apart.
+CHAT_BACKOFF = Backoff(tries=3, first_delay=0.25, max_delay=1.0, longest_wait=2.0)
 _OLLAMA_PORT = 11434
-_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what API keys are made of
 _MISSING_MODEL = re.compile(r"not[ _]?found|not[ _]?exist|no such|unknown|does not have access")
 
 
@@ -84,14 +82,16 @@ class OpenAiChat:
         api_key: str | None,
         temperature: float | None = None,
         *,
+        key: KeyOrigin | None = None,  # which key it is and where it came from, for messages
         max_reply_chars: int = MAX_REPLY_CHARS,
         deadline_seconds: float | None = None,
     ) -> None:
+        key = key or key_origin("llm_api_key")
         self._client = client
         self._base_url = check_endpoint(base_url, "chat endpoint")
         self._url = f"{self._base_url}/chat/completions"
         self._model = model
-        self._api_key = _checked_key(api_key)
+        self._api_key = checked_key(api_key, key)
         protect(self._api_key)
         self._deadline_seconds = deadline_seconds or DEADLINE_READ_TIMEOUTS * read_timeout(client)
         self._temperature = temperature
@@ -100,6 +100,21 @@ class OpenAiChat:
         self._host = parts.netloc
         self._is_local_ollama = is_loopback_host(parts.hostname or "") and (
             parts.port == _OLLAMA_PORT
+        )
+        self._service = Service(
+            "chat service",
+            self._url,
+            "the chat endpoint in Settings",
+            key,
+            self._api_key is not None,
+            slow_hint="Try again, or choose a faster model in Settings.",
+            deadline_words="over one reply",
+            refused_words=(
+                f"Could not connect to Ollama at {self._host}. Is Ollama running? Start it "
+                "(ollama serve) or choose another endpoint in Settings."
+                if self._is_local_ollama
+                else ""
+            ),
         )
 
     def __repr__(self) -> str:
@@ -111,31 +126,20 @@ class OpenAiChat:
         breaking out (a generator merely dropped is closed only when collected).
 
         A request that failed before any text came (a dropped kept-alive connection, a refused
-        connection, a 5xx, a 429 asking for a short wait) is sent again, with capped back-off."""
-        failed = 0
-        while True:
-            shown = False
-            try:
-                async with aclosing(self._attempt(messages)) as deltas:
-                    async for delta in deltas:
-                        shown = True
-                        yield delta
-                return
-            except _TryAgain as again:
-                failed += 1
-                delay = None if shown else _retry_delay(failed, again.retry_after)
-                if delay is None:
-                    raise again.error from again.__cause__
-                logger.info("%s Trying again in %.1f s.", again.error.message, delay)
-            await asyncio.sleep(delay)
+        connection, a 5xx, a 429 asking for a short wait) is sent again, with capped back-off.
+        A reply that the service cut short (its length limit, a content filter) ends, after its
+        last text, in `ReplyCutOff`."""
+        attempts = with_retries(partial(self._attempt, messages), "Chat", CHAT_BACKOFF)
+        async with aclosing(attempts) as deltas:
+            async for delta in deltas:
+                yield delta
 
     async def _attempt(self, messages: Sequence[Message]) -> AsyncGenerator[str, None]:
         logger.debug(
             "chat request to %s, model %s, %d messages", self._host, self._model, len(messages)
         )
         deadline = Deadline(self._deadline_seconds)
-        answering = False
-        try:
+        with translated(self._service) as call:
             async with stream_within(
                 self._client,
                 "POST",
@@ -144,68 +148,34 @@ class OpenAiChat:
                 json=self._body(messages),
                 headers=self._headers(),
             ) as response:
-                answering = True
+                call.answering = True
                 await self._raise_for_status(response, deadline)
                 if _content_type(response) == "application/json":
-                    if text := await self._whole_reply(response, deadline):
-                        yield text
+                    yield await self._whole_reply(response, deadline)
                     return
                 self._check_is_event_stream(response)
                 async with aclosing(self._deltas(response, deadline)) as deltas:
                     async for delta in deltas:
                         yield delta
-        except DeadlineExceeded as exc:
-            raise UnreachableError(
-                f"The chat service at {self._host} took more than {exc.seconds:.0f} s over one "
-                "reply, so it was stopped. Try again, or choose a faster model in Settings."
-            ) from None
-        except httpx.TimeoutException as exc:  # not retried: the listener waited long enough
-            raise UnreachableError(self._timeout_message(exc, answering)) from exc
-        except httpx.ConnectError as exc:
-            error = UnreachableError(self._connect_message(exc))
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                raise error from exc
-            raise _TryAgain(error) from exc
-        except (httpx.TransportError, H2Error) as exc:  # httpx does not wrap every H2Error
-            raise _TryAgain(
-                UnreachableError(
-                    f"The connection to the chat service at {self._host} broke off "
-                    f"({_reason(exc)}). Try again."
-                )
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ServiceError(
-                f"The chat service at {self._host} sent a reply that could not be read "
-                f"({_reason(exc)}). Try again, or choose another endpoint in Settings."
-            ) from exc
 
     async def check(self) -> None:
         """Whether the service answers and accepts the key: a cheap GET {base_url}/models.
         Raises like `stream`. For a local Ollama, also whether the model has been pulled."""
         url = f"{self._base_url}/models"
         headers = {k: v for k, v in self._headers().items() if k == "Authorization"}
+        service = dataclasses.replace(self._service, url=url, deadline_words="to answer")
         try:
-            # A Test button must not hang for the whole read timeout.
-            timeout = httpx.Timeout(10.0, connect=self._client.timeout.connect)
-            deadline = Deadline(20.0)  # and not for a slow drip of bytes either
-            async with stream_within(
-                self._client, "GET", url, deadline, headers=headers, timeout=timeout
-            ) as response:
-                body = await _read_capped(response, deadline)  # a hostile list cannot fill memory
-        except DeadlineExceeded as exc:
-            raise UnreachableError(
-                f"The chat service at {self._host} took more than {exc.seconds:.0f} s to answer. "
-                "Try again, or choose another endpoint in Settings."
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise UnreachableError(self._timeout_message(exc)) from exc
-        except httpx.ConnectError as exc:
-            raise UnreachableError(self._connect_message(exc)) from exc
-        except httpx.TransportError as exc:
-            raise UnreachableError(
-                f"The connection to the chat service at {self._host} broke off "
-                f"({_reason(exc)}). Try again."
-            ) from exc
+            with translated(service) as call:
+                # A Test button must not hang for the whole read timeout, nor for a slow drip.
+                timeout = httpx.Timeout(10.0, connect=self._client.timeout.connect)
+                deadline = Deadline(20.0)
+                async with stream_within(
+                    self._client, "GET", url, deadline, headers=headers, timeout=timeout
+                ) as response:
+                    call.answering = True
+                    body, _ = await read_capped(response, _MAX_ERROR_BODY, deadline)
+        except Transient as failure:  # a check is asked once: the person pressed Test
+            raise failure.error from failure.__cause__
         if response.status_code in (404, 405):
             if not is_loopback_host(urlsplit(url).hostname or ""):
                 return  # some cloud services list no models; that they answered is what counts
@@ -215,16 +185,20 @@ class OpenAiChat:
                 "ends in /v1."
             )
         if not response.is_success:
-            raise self._http_error(response, body)
+            error = self._http_error(response, body)
+            raise error.error if isinstance(error, Transient) else error
         if self._is_local_ollama:
-            try:
-                listed = json.loads(body).get("data") or []
-                names = {str(entry.get("id")) for entry in listed if isinstance(entry, dict)}
-            except (ValueError, AttributeError):
-                return  # not the usual list: no reason to doubt the model
-            # Ollama lists "llama3.2:latest" for the model asked for as "llama3.2".
-            if self._model not in names and f"{self._model}:latest" not in names:
-                raise ServiceError(self._missing_model_message())
+            self._check_model_is_pulled(body)
+
+    def _check_model_is_pulled(self, listing: bytes) -> None:
+        try:
+            listed = json.loads(listing).get("data") or []
+            names = {str(entry.get("id")) for entry in listed if isinstance(entry, dict)}
+        except (ValueError, AttributeError):
+            return  # not the usual list: no reason to doubt the model
+        # Ollama lists "llama3.2:latest" for the model asked for as "llama3.2".
+        if self._model not in names and f"{self._model}:latest" not in names:
+            raise ServiceError(self._missing_model_message())
 
     # The request.
 
@@ -249,19 +223,29 @@ class OpenAiChat:
     async def _deltas(
         self, response: httpx.Response, deadline: Deadline
     ) -> AsyncGenerator[str, None]:
-        written = 0
-        async with aclosing(self._events(response, deadline)) as events:
+        """The text of each event; at the end, an error for a reply that carried no text or that
+        the service cut short."""
+        reply = _ReplySeen()
+        async with aclosing(self._events(response, deadline, reply)) as events:
             async for event in events:
-                text = self._delta_text(self._parse_chunk(event.data))
-                if text:
-                    written += len(text)
-                    self._check_reply_length(written)
-                    yield text
+                if event.event == "error":
+                    raise self._error_event(event.data)
+                content = read_chunk(self._parse_chunk(event.data))
+                reply.note(content)
+                if content.text:
+                    self._check_reply_length(reply.written)
+                    yield content.text
+        if not reply.written:
+            raise self._no_text_error(reply)
+        if reply.finish_reason in _CUT_REASONS:
+            raise ReplyCutOff(_cut_words(reply.finish_reason))
 
     async def _events(
-        self, response: httpx.Response, deadline: Deadline
+        self, response: httpx.Response, deadline: Deadline, reply: _ReplySeen
     ) -> AsyncGenerator[SseEvent, None]:
-        """The stream's events up to [DONE], or to the end of the body if a server omits it."""
+        """The stream's events up to [DONE], or to the end of the body if a server omits it.
+        The body's first bytes are kept in `reply.head`: a server that sends an error as a plain
+        body under an event-stream type has it read from there."""
         parser = SseParser()
         received = 0
         async with aclosing(body_within(response, deadline)) as chunks:
@@ -273,12 +257,16 @@ class OpenAiChat:
                         f"{MAX_STREAM_BYTES // 2**20} MB for one reply, so it was stopped. Try "
                         "again, or choose another endpoint in Settings."
                     )
+                if len(reply.head) < _MAX_ERROR_BODY:
+                    reply.head += chunk[: _MAX_ERROR_BODY - len(reply.head)]
                 for event in parser.feed(chunk):
+                    reply.events += 1
                     if _is_done(event):
                         await _drain(chunks)
                         return
                     yield event
         for event in parser.finish():
+            reply.events += 1
             if _is_done(event):
                 return
             yield event
@@ -293,26 +281,57 @@ class OpenAiChat:
                 f"The chat service at {self._host} sent something that is not a chat reply. "
                 "Check the chat endpoint in Settings."
             )
-        error = chunk.get("error")
-        if error:
-            detail = self._error_text(error) or "no details given"
-            raise ServiceError(
-                f"The chat service reported an error in the middle of the reply: {detail}. "
-                "Try again.",
-                retryable=True,
-            )
+        if chunk.get("error"):
+            raise self._error_event(data, retryable=True)
         if chunk.get("usage"):
             logger.debug("chat usage: %s", chunk["usage"])
         return chunk
 
-    @staticmethod
-    def _delta_text(chunk: dict[str, Any]) -> str:
-        for choice in chunk.get("choices") or ():
-            if isinstance(choice, dict) and choice.get("index", 0) == 0:
-                delta = choice.get("delta") or {}
-                content = delta.get("content") if isinstance(delta, dict) else None
-                return content if isinstance(content, str) else ""
-        return ""
+    def _error_event(self, data: str, *, retryable: bool = False) -> ServiceError:
+        """An error the service reported inside the stream (an `error` event or field)."""
+        message, code = openai_error(data.encode())
+        detail = scrub(message, self._api_key) or "no details given"
+        if "insufficient_quota" in code:
+            return RateLimitError(
+                f"The chat service at {self._host} says the account's quota is used up. The "
+                f"server said: {detail}. Check the plan and billing with the provider."
+            )
+        return ServiceError(
+            f"The chat service reported an error in the middle of the reply: {detail}. Try again.",
+            retryable=retryable,
+        )
+
+    def _no_text_error(self, reply: _ReplySeen) -> AssistantError:
+        """Why a reply that ended without a word of text had none, in words."""
+        where = f"The chat service at {self._host}"
+        if reply.events == 0 and reply.head.strip():
+            # Not a stream of events at all: an error body sent under an event-stream type.
+            message, code = openai_error(reply.head)
+            detail = scrub(message, self._api_key)
+            if detail:
+                error = status_error(200, self._service, detail, code=code)
+                if isinstance(error, RateLimitError):
+                    return error
+                return ServiceError(
+                    f"{where} sent an error instead of a reply. The server said: {detail}. "
+                    "Check the chat settings, or try again."
+                )
+        if reply.finish_reason in _CUT_REASONS:
+            return ReplyCutOff(_cut_words(reply.finish_reason, before_any_text=True))
+        if reply.tool_calls:
+            return ServiceError(
+                f"The model '{self._model}' asked to use a tool instead of answering in words, "
+                "and this assistant offers it none. Ask again, or choose another model in Settings."
+            )
+        if reply.reasoning:
+            return ServiceError(
+                f"The model '{self._model}' only thought about the question and sent no answer "
+                "(its reasoning is not spoken). Ask again, or choose another model in Settings."
+            )
+        return ServiceError(
+            f"{where} ended the reply without any text. Try again; if it keeps happening, "
+            "choose another model in Settings."
+        )
 
     def _check_reply_length(self, written: int) -> None:
         if written > self._max_reply_chars:
@@ -323,14 +342,17 @@ class OpenAiChat:
 
     async def _whole_reply(self, response: httpx.Response, deadline: Deadline) -> str:
         """A server that ignored `stream: true` and answered with one JSON completion."""
-        body = await _read_capped(response, deadline)
-        chunk = self._parse_chunk(body.decode("utf-8", "replace"))
-        choices = chunk.get("choices") or [{}]
-        message = choices[0].get("message") if isinstance(choices[0], dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
-        text = content if isinstance(content, str) else ""
-        self._check_reply_length(len(text))
-        return text
+        body, _ = await read_capped(response, _MAX_ERROR_BODY, deadline)
+        content = read_chunk(self._parse_chunk(body.decode("utf-8", "replace")))
+        reply = _ReplySeen(events=1)
+        reply.note(content)
+        self._check_reply_length(reply.written)
+        if not reply.written:
+            raise self._no_text_error(reply)
+        if reply.finish_reason in _CUT_REASONS:
+            # Nothing was shown yet: the text and the words that it is cut come together.
+            raise ReplyCutOff(_cut_words(reply.finish_reason))
+        return content.text
 
     def _check_is_event_stream(self, response: httpx.Response) -> None:
         content_type = _content_type(response)
@@ -345,49 +367,26 @@ class OpenAiChat:
     async def _raise_for_status(self, response: httpx.Response, deadline: Deadline) -> None:
         if response.is_success:
             return
-        body = await _read_capped(response, deadline)
-        error = self._http_error(response, body)
-        if isinstance(error, RateLimitError):
-            raise _TryAgain(error, error.retry_after)
-        if response.status_code >= 500:
-            raise _TryAgain(error)
-        raise error
+        body, _ = await read_capped(response, _MAX_ERROR_BODY, deadline)
+        raise self._http_error(response, body)
 
-    def _http_error(self, response: httpx.Response, body: bytes) -> ServiceError:
+    def _http_error(self, response: httpx.Response, body: bytes) -> AssistantError | Transient:
         status = response.status_code
-        message, code = self._error_details(body)
-        said = f" The server said: {message}." if message else ""
-        if status in (401, 403):
-            detail = said if status == 403 else ""  # 403 has many causes (region, model access)
-            return AuthError(
-                f"The chat service rejected the API key. Check Settings > API keys.{detail}"
-            )
-        if status in (400, 404) and _names_missing_model(message, code):
+        message, code = openai_error(body)
+        detail = scrub(message, self._api_key)
+        if status in (400, 404) and _names_missing_model(detail, code):
             return ServiceError(self._missing_model_message())
         if status == 404:
             return ServiceError(
                 f"{self._host} has no chat service at {urlsplit(self._url).path} (404). Check "
                 "the chat endpoint in Settings; it usually ends in /v1."
             )
-        if status == 429:
-            retry_after = _retry_after(response.headers.get("retry-after"))
-            wait = f"Wait {retry_after:.0f} s" if retry_after is not None else "Wait a moment"
-            return RateLimitError(
-                f"The chat service is limiting requests (429).{said} {wait} and try again.",
-                retry_after=retry_after,
-            )
-        if status >= 500:
-            return ServiceError(
-                f"The chat service at {self._host} failed ({status}).{said} Try again in a moment.",
-                retryable=True,
-            )
-        if 300 <= status < 400:
-            return ServiceError(
-                f"The chat endpoint redirects elsewhere ({status}). Put the final address in "
-                "Settings."
-            )
-        return ServiceError(
-            f"The chat service refused the request ({status}).{said} Check the chat settings."
+        return status_error(
+            status,
+            self._service,
+            detail,
+            code=code,
+            retry_after=retry_after(response.headers.get("retry-after")),
         )
 
     def _missing_model_message(self) -> str:
@@ -401,99 +400,40 @@ class OpenAiChat:
             "in Settings."
         )
 
-    def _error_details(self, body: bytes) -> tuple[str, str]:
-        """The server's own error message (trimmed, with the key masked) and error code."""
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            text = body.decode("utf-8", "replace")
-            return (self._clean(text) if "<" not in text else ""), ""  # skip HTML pages
-        if not isinstance(payload, dict):
-            return "", ""
-        error = payload.get("error", payload)
-        code = error.get("code") if isinstance(error, dict) else None
-        return self._error_text(error), str(code or "")
 
-    def _error_text(self, error: object) -> str:
-        if isinstance(error, dict):
-            error = error.get("message") or error.get("detail") or error.get("msg") or ""
-        return self._clean(error) if isinstance(error, str) else ""
+@dataclass
+class _ReplySeen:
+    """What one reply's stream carried so far, to say why it had no text or was cut."""
 
-    def _clean(self, text: str) -> str:
-        text = " ".join(text.split())
-        if self._api_key:
-            text = text.replace(self._api_key, "***")  # a server may echo what it was sent
-        text = text.rstrip(".")
-        return text if len(text) <= 300 else text[:299] + "…"
+    written: int = 0  # characters of text
+    events: int = 0
+    reasoning: int = 0  # characters of reasoning, neither shown nor spoken
+    tool_calls: bool = False
+    finish_reason: str = ""
+    head: bytes = b""  # the body's first bytes
 
-    def _connect_message(self, exc: httpx.ConnectError) -> str:
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            return (
-                f"The certificate of {self._host} could not be verified, so nothing was sent. "
-                "If you use a private certificate authority, set [network] ca_file in the "
-                "configuration; otherwise check the chat endpoint in Settings."
-            )
-        if self._is_local_ollama:
-            return (
-                f"Could not connect to Ollama at {self._host}. Is Ollama running? Start it "
-                "(ollama serve) or choose another endpoint in Settings."
-            )
+    def note(self, content: ChunkContent) -> None:
+        self.written += len(content.text)
+        self.reasoning += len(content.reasoning)
+        self.tool_calls = self.tool_calls or content.tool_calls
+        self.finish_reason = content.finish_reason or self.finish_reason
+
+
+_CUT_REASONS = ("length", "content_filter")
+
+
+def _cut_words(finish_reason: str, *, before_any_text: bool = False) -> str:
+    if finish_reason == "content_filter":
+        return "The chat service's content filter stopped the answer, so it is cut off."
+    if before_any_text:
         return (
-            f"Could not connect to the chat service at {self._host} ({_reason(exc)}). Check "
-            "your network connection and the chat endpoint in Settings."
+            "The model reached its length limit before it wrote any answer. Ask for a shorter "
+            "answer, or raise the model's output limit on the server."
         )
-
-    def _timeout_message(self, exc: httpx.TimeoutException, answering: bool = True) -> str:
-        if isinstance(exc, httpx.ConnectTimeout):
-            return (
-                f"The chat service at {self._host} did not accept a connection in time. Check "
-                "your network connection and the chat endpoint in Settings."
-            )
-        if isinstance(exc, httpx.PoolTimeout):
-            return "Too many requests were waiting for a connection. Try again in a moment."
-        if not answering:
-            return (
-                f"The chat service at {self._host} did not start answering in time. Try again, "
-                "or choose a faster model in Settings."
-            )
-        return (
-            f"The chat service at {self._host} stopped answering in the middle of the reply. "
-            "Try again, or choose a faster model in Settings."
-        )
-
-
-class _TryAgain(Exception):
-    """Raised inside one attempt: sending the request again may help. Never leaves `stream`."""
-
-    def __init__(self, error: ServiceError, retry_after: float | None = None) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.retry_after = retry_after
-
-
-def _retry_delay(failed: int, retry_after: float | None) -> float | None:
-    """Seconds before the next try, or None to give up (tries used up, or a long wait asked)."""
-    if failed >= _TRIES:
-        return None
-    delay = min(_FIRST_DELAY * 2.0 ** (failed - 1), _MAX_DELAY)
-    if retry_after is not None:
-        if retry_after > _LONGEST_WAIT:
-            return None  # the user is waiting: say so instead
-        delay = max(delay, retry_after)
-    return delay
-
-
-def _checked_key(api_key: str | None) -> str | None:
-    key = (api_key or "").strip()
-    if not key:
-        return None
-    if not _KEY_CHARS.fullmatch(key):
-        # Checked here because an HTTP library's complaint about a bad header would quote it.
-        raise ConfigError(
-            "The chat API key contains spaces or characters that keys never have. Paste it "
-            "again in Settings > API keys."
-        )
-    return key
+    return (
+        "The answer is cut off: the model reached its length limit. Ask for a shorter answer, "
+        "or raise the model's output limit on the server."
+    )
 
 
 def _is_done(event: SseEvent) -> bool:
@@ -512,37 +452,6 @@ def _names_missing_model(message: str, code: str) -> bool:
     return "model" in text and _MISSING_MODEL.search(text) is not None
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds, whether the server sent seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
-
-
-async def _read_capped(response: httpx.Response, deadline: Deadline | None = None) -> bytes:
-    body = bytearray()
-    async with aclosing(body_within(response, deadline)) as chunks:
-        async for chunk in chunks:
-            body += chunk
-            if len(body) >= _MAX_ERROR_BODY:
-                break
-    return bytes(body[:_MAX_ERROR_BODY])
-
-
 async def _drain(chunks: AsyncIterator[bytes]) -> None:
     """Read what follows [DONE] (normally only the end of the body), so that an HTTP/1.1
     connection goes back to the pool instead of being closed half-read."""
@@ -557,4 +466,4 @@ async def _drain(chunks: AsyncIterator[bytes]) -> None:
         return  # the reply is complete; only the connection's reuse is lost
 
 
-__all__ = ["MAX_REPLY_CHARS", "PRESETS", "OpenAiChat"]
+__all__ = ["CHAT_BACKOFF", "MAX_REPLY_CHARS", "PRESETS", "OpenAiChat"]

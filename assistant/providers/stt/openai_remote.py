@@ -4,27 +4,50 @@ through the app-wide HTTP client."""
 from __future__ import annotations
 
 import io
-import math
+import json
 import wave
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from functools import partial
 
 import httpx
-from h2.exceptions import H2Error
 
 from assistant.config import RemoteSttSettings
 from assistant.core.endpoints import check_endpoint
-from assistant.core.errors import (
-    AuthError,
-    RateLimitError,
-    ServiceError,
-    UnreachableError,
-)
+from assistant.core.errors import AssistantError, ServiceError
 from assistant.core.protocols import BYTES_PER_SAMPLE, ProgressListener, Recording, Transcript
 from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
+from assistant.logs import protect
+from assistant.providers.http import (
+    Backoff,
+    Deadline,
+    KeyOrigin,
+    Service,
+    Transient,
+    checked_key,
+    key_origin,
+    openai_error,
+    read_capped,
+    read_timeout,
+    retry_after,
+    scrub,
+    status_error,
+    stream_within,
+    translated,
+    with_retries,
+)
 
-_KEY_REJECTED = "The transcription service rejected the API key. Check Settings > API keys."
-_MAX_DETAIL = 200  # characters of the service's own error text worth showing
+# A transcript is text people said: even fast speech stays far below 40 characters a second, so a
+# server sending more (a runaway model, a hostile server) is refused, never sent to the chat.
+_CHARS_PER_SECOND = 40
+_MIN_CHARS = 400
+# The JSON around the text, and escapes (\uXXXX is 6 bytes a character).
+_BODY_BYTES_PER_CHAR = 6
+_BODY_OVERHEAD = 64 * 1024
+# The whole request, upload included: 2 read timeouts, plus the recording's own length.
+_DEADLINE_READ_TIMEOUTS = 2.0
+# Sent again while the user waits: 3 tries, 0.25 s then 0.5 s apart, a Retry-After up to 2 s.
+_BACKOFF = Backoff(tries=3, first_delay=0.25, max_delay=1.0, longest_wait=2.0)
 
 
 class RemoteTranscriber:
@@ -38,16 +61,27 @@ class RemoteTranscriber:
         *,
         language: str | None = None,  # None: the service detects it
         prompt: str = "",  # words to expect (names, jargon), as Whisper's initial prompt
+        key: KeyOrigin | None = None,  # which key it is and where it came from, for messages
     ) -> None:
+        key = key or key_origin("stt_api_key")
         self._client = client
         self._url = (
             check_endpoint(settings.base_url, "transcription endpoint") + "/audio/transcriptions"
         )
         self._host = httpx.URL(self._url).host
         self._model = settings.model
-        self._api_key = api_key or None
+        self._api_key = checked_key(api_key, key)
+        protect(self._api_key)
         self._language = language or None
         self._prompt = prompt.strip()
+        self._service = Service(
+            "transcription service",
+            self._url,
+            "[stt.openai] base_url in the configuration",
+            key,
+            self._api_key is not None,
+            deadline_words="over one recording",
+        )
 
     async def load(self, progress: ProgressListener | None = None) -> None:
         """Nothing to load: the model lives on the server."""
@@ -55,25 +89,35 @@ class RemoteTranscriber:
     async def transcribe(self, recording: Recording) -> Transcript:
         if recording.duration < MIN_SPEECH_SECONDS:
             return Transcript("")
-        try:
-            response = await self._client.post(
+        attempts = with_retries(partial(self._attempt, recording), "Transcription", _BACKOFF)
+        async with aclosing(attempts) as transcripts:
+            async for transcript in transcripts:
+                return transcript
+        raise AssertionError("an attempt yields one transcript or raises")  # pragma: no cover
+
+    async def _attempt(self, recording: Recording) -> AsyncGenerator[Transcript, None]:
+        max_chars = max(_MIN_CHARS, int(_CHARS_PER_SECOND * recording.duration))
+        deadline = Deadline(
+            _DEADLINE_READ_TIMEOUTS * read_timeout(self._client) + recording.duration
+        )
+        with translated(self._service) as call:
+            async with stream_within(
+                self._client,
+                "POST",
                 self._url,
+                deadline,
                 headers=self._headers(),
                 data=self._fields(),
                 files={"file": ("speech.wav", as_wav(recording), "audio/wav")},
-            )
-        except httpx.TimeoutException:
-            raise self._unreachable("did not answer in time") from None
-        except httpx.ConnectError:
-            raise self._unreachable("could not be connected to") from None
-        except (httpx.TransportError, H2Error) as exc:  # httpx does not wrap every H2Error
-            raise ServiceError(
-                f"The connection to the transcription service at {self._host} broke "
-                f"({type(exc).__name__}). Try again.",
-                retryable=True,
-            ) from None
-        self._raise_for_status(response)
-        return self._transcript(response)
+            ) as response:
+                call.answering = True
+                limit = _BODY_OVERHEAD + _BODY_BYTES_PER_CHAR * max_chars
+                body, too_long = await read_capped(response, limit, deadline)
+        if response.status_code >= 300:
+            raise self._status_error(response, body)
+        if too_long:
+            raise self._too_long(recording)
+        yield self._transcript(body, recording, max_chars)
 
     def _headers(self) -> dict[str, str]:
         # Local servers copying the API often need no key; send none rather than an empty one.
@@ -87,53 +131,34 @@ class RemoteTranscriber:
             fields["prompt"] = self._prompt
         return fields
 
-    def _unreachable(self, what_happened: str) -> UnreachableError:
-        return UnreachableError(
-            f"The transcription service at {self._host} {what_happened}. Check your network "
-            "connection and [stt.openai] base_url."
+    def _status_error(self, response: httpx.Response, body: bytes) -> AssistantError | Transient:
+        message, code = openai_error(body)
+        return status_error(
+            response.status_code,
+            self._service,
+            scrub(message, self._api_key),
+            code=code,
+            retry_after=retry_after(response.headers.get("retry-after")),
         )
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if status < 400:
-            return
-        if status in (401, 403):
-            raise AuthError(_KEY_REJECTED)  # fixed text: vendors echo part of the key back
-        if status == 429:
-            raise RateLimitError(
-                "The transcription service is busy or your quota is used up (HTTP 429). "
-                "Wait a moment and try again.",
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
-        if status >= 500:
-            raise ServiceError(
-                f"The transcription service at {self._host} had a problem (HTTP {status}). "
-                "Try again in a moment.",
-                retryable=True,
-            )
-        raise ServiceError(
-            f"The transcription service refused the recording (HTTP {status}: "
-            f"{self._detail(response)}). Check [stt.openai] base_url and model."
+    def _too_long(self, recording: Recording) -> ServiceError:
+        return ServiceError(
+            f"The transcription service at {self._host} sent a transcript far longer than "
+            f"{recording.duration:.0f} s of speech can be, so it was not used. Check "
+            "[stt.openai] base_url and model in the configuration."
         )
 
-    def _detail(self, response: httpx.Response) -> str:
+    def _transcript(self, body: bytes, recording: Recording, max_chars: int) -> Transcript:
         try:
-            detail = str(response.json()["error"]["message"])
-        except (ValueError, KeyError, TypeError):
-            detail = response.text
-        if self._api_key:
-            detail = detail.replace(self._api_key, "***")
-        return " ".join(detail.split())[:_MAX_DETAIL] or "no details"
-
-    def _transcript(self, response: httpx.Response) -> Transcript:
-        try:
-            payload = response.json()
+            payload = json.loads(body)
             text = " ".join(str(payload["text"]).split())
         except (ValueError, KeyError, TypeError):
             raise ServiceError(
                 f"The transcription service at {self._host} answered with something other than "
-                "a transcript. Check [stt.openai] base_url."
+                "a transcript. Check [stt.openai] base_url in the configuration."
             ) from None
+        if len(text) > max_chars:
+            raise self._too_long(recording)
         if is_silence_hallucination(text):
             return Transcript("")
         language = payload.get("language") if isinstance(payload.get("language"), str) else None
@@ -151,23 +176,4 @@ def as_wav(recording: Recording) -> bytes:
     return buffer.getvalue()
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds from now; it may be a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-__all__ = ["RemoteTranscriber", "as_wav", "retry_after_seconds"]
+__all__ = ["RemoteTranscriber", "as_wav"]

@@ -4,7 +4,6 @@ the API), streamed as raw 24 kHz PCM and handed on while the server is still mak
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -13,25 +12,30 @@ import httpx
 
 from assistant.config import OpenAiTtsSettings
 from assistant.core.endpoints import check_endpoint
-from assistant.core.errors import AssistantError, AuthError, RateLimitError, ServiceError
+from assistant.core.errors import AssistantError, ServiceError
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
-from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
-from assistant.providers.tts._common import (
-    ERROR_BODY_LIMIT,
-    TRANSPORT_ERRORS,
+from assistant.providers.http import (
+    Deadline,
+    KeyOrigin,
     Transient,
+    body_within,
+    checked_key,
+    key_origin,
+    openai_error,
+    read_capped,
+    retry_after,
+    scrub,
+    status_error,
+    stream_within,
+    translated,
+)
+from assistant.providers.tts._common import (
     WholeSamples,
     audio_seconds_allowed,
-    body_of,
-    deadline_error,
-    read_limited,
     request_deadline,
-    retry_after_seconds,
-    status_error,
     synthesize_in_pieces,
-    transport_error,
-    vendor_message,
+    voice_service,
     warm_connection,
 )
 
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000  # what `response_format: pcm` always gives
 SERVICE = "speech service"
+ERROR_BODY_LIMIT = 64 * 1024  # of an error body read at most: enough for any message
 
 
 class OpenAiSpeech:
@@ -49,15 +54,22 @@ class OpenAiSpeech:
     max_text_bytes = 4000
 
     def __init__(
-        self, client: httpx.AsyncClient, settings: OpenAiTtsSettings, api_key: str | None
+        self,
+        client: httpx.AsyncClient,
+        settings: OpenAiTtsSettings,
+        api_key: str | None,
+        *,
+        key: KeyOrigin | None = None,  # which key it is and where it came from, for messages
     ) -> None:
         base_url = check_endpoint(settings.base_url, "speech endpoint")
+        key = key or key_origin("openai_api_key")
         self._client = client
         self._settings = settings
-        self._api_key = api_key or None  # local servers often need none
+        self._api_key = checked_key(api_key, key)  # local servers often need none
         protect(self._api_key)
         self._url = f"{base_url}/audio/speech"
         self._host = httpx.URL(base_url).host
+        self._service = voice_service(SERVICE, self._url, key, self._api_key is not None)
         # HEAD without the key: the server answers at once (401, 404 or 405 are all fine) without
         # synthesizing anything or spending quota, and the TLS connection stays in the pool.
         self._warm_up_url = f"{base_url}/models"
@@ -82,10 +94,11 @@ class OpenAiSpeech:
         seconds = audio_seconds_allowed(text, self._settings.speed)
         samples = WholeSamples(SAMPLE_RATE, SERVICE, seconds)
         deadline = request_deadline(self._client, text)
-        try:
+        with translated(self._service) as call:
             async with stream_within(
                 self._client, "POST", self._url, deadline, json=body, headers=headers
             ) as reply:
+                call.answering = True
                 if reply.status_code != 200:
                     raise await self._status_error(reply, deadline)
                 if not _is_audio(reply.headers.get("content-type", "")):
@@ -93,46 +106,31 @@ class OpenAiSpeech:
                         f"The {SERVICE} at {self._host} answered with text instead of audio. "
                         "Check that the base URL in Settings > Voice points at a speech API."
                     )
-                async with aclosing(body_of(reply, deadline)) as pieces:
+                async with aclosing(body_within(reply, deadline)) as pieces:
                     async for data in pieces:
                         pcm = samples.feed(data)
                         if pcm:
                             yield AudioChunk(pcm, SAMPLE_RATE)
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, SERVICE, self._url) from exc
-        except DeadlineExceeded as exc:
-            raise deadline_error(exc, SERVICE, self._url) from None
 
     async def _status_error(
         self, reply: httpx.Response, deadline: Deadline
     ) -> AssistantError | Transient:
-        body, _ = await read_limited(reply, ERROR_BODY_LIMIT, deadline)
-        message, code = _openai_error(body)
-        detail = vendor_message(message, self._api_key)
-        status = reply.status_code
-        if status == 401:
-            # The body would echo part of the key: say only what to do.
-            return AuthError(
-                f"The {SERVICE} at {self._host} rejected the API key (401). "
-                "Check the key in Settings > API keys."
-            )
-        if status == 404:
+        body, _ = await read_capped(reply, ERROR_BODY_LIMIT, deadline)
+        message, code = openai_error(body)
+        detail = scrub(message, self._api_key)
+        if reply.status_code == 404:
+            said = f" The server said: {detail}." if detail else ""
             return ServiceError(
                 f"The {SERVICE} at {self._host} has no such endpoint or model "
-                f"'{self._settings.model}' (404{': ' + detail if detail else ''}). Check the base "
-                "URL (it usually ends in /v1) and the model in Settings > Voice."
-            )
-        if status == 429 and code == "insufficient_quota":
-            return RateLimitError(
-                f"The {SERVICE} at {self._host} says the account's quota is used up "
-                f"(429: {detail}). Check the plan and billing with the provider."
+                f"'{self._settings.model}' (404).{said} Check the base URL (it usually ends in "
+                "/v1) and the model in Settings > Voice."
             )
         return status_error(
-            status,
-            f"{SERVICE} at {self._host}",
+            reply.status_code,
+            self._service,
             detail,
-            "Check the key in Settings > API keys.",
-            retry_after_seconds(reply),
+            code=code,
+            retry_after=retry_after(reply.headers.get("retry-after")),
         )
 
 
@@ -142,17 +140,3 @@ def _is_audio(content_type: str) -> bool:
     kind = content_type.split(";")[0].strip().lower()
     textual = kind.startswith("text/") or kind.endswith(("/json", "+json", "/xml", "+xml"))
     return not textual
-
-
-def _openai_error(body: bytes) -> tuple[str, str]:
-    """The message and code of an `{"error": {...}}` body; the raw text if it is not one."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace"), ""
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or ""), str(error.get("code") or "")
-    if isinstance(error, str):  # some compatible servers send a bare string
-        return error, ""
-    return body.decode("utf-8", "replace"), ""

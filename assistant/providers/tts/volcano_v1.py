@@ -24,22 +24,25 @@ from assistant.core.errors import (
 )
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
-from assistant.providers.http import DeadlineExceeded, stream_within
-from assistant.providers.tts._common import (
-    TRANSPORT_ERRORS,
+from assistant.providers.http import (
+    KeyOrigin,
     Transient,
+    key_origin,
+    read_capped,
+    retry_after,
+    scrub,
+    status_error,
+    stream_within,
+    translated,
+)
+from assistant.providers.tts._common import (
     WholeSamples,
     audio_seconds_allowed,
     checked_volcano_endpoint,
-    deadline_error,
     origin_of,
-    read_limited,
     request_deadline,
-    retry_after_seconds,
-    status_error,
     synthesize_in_pieces,
-    transport_error,
-    vendor_message,
+    voice_service,
     warm_connection,
 )
 
@@ -59,9 +62,18 @@ class VolcanoTts:
     max_text_bytes = 1024  # the service's limit per request, in UTF-8 bytes
 
     def __init__(
-        self, client: httpx.AsyncClient, settings: VolcanoTtsSettings, token: str | None
+        self,
+        client: httpx.AsyncClient,
+        settings: VolcanoTtsSettings,
+        token: str | None,
+        *,
+        key: KeyOrigin | None = None,  # where the token came from, for messages
     ) -> None:
-        self._url = checked_volcano_endpoint(settings.endpoint, settings.appid, token)
+        key = key or key_origin("volcano_token")
+        self._url, self._token = checked_volcano_endpoint(
+            settings.endpoint, settings.appid, token, key
+        )
+        self._service = voice_service(SERVICE, self._url, key, has_key=True)
         if settings.sample_rate not in RATES:
             raise ConfigError(
                 f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose 8000, "
@@ -70,8 +82,7 @@ class VolcanoTts:
         self.sample_rate = settings.sample_rate
         self._client = client
         self._settings = settings
-        self._token = token
-        protect(token)
+        protect(self._token)
         self._host = httpx.URL(self._url).host
         self._origin = origin_of(self._url)
 
@@ -86,7 +97,7 @@ class VolcanoTts:
         headers = {"Authorization": f"Bearer;{self._token}"}
         seconds = audio_seconds_allowed(text, self._settings.speed_ratio)
         deadline = request_deadline(self._client, text)
-        try:
+        with translated(self._service):
             async with stream_within(
                 self._client,
                 "POST",
@@ -101,11 +112,7 @@ class VolcanoTts:
                     response.status_code,
                     response.headers.get("x-tt-logid", "-"),
                 )
-                body, too_long = await read_limited(response, self._reply_limit(seconds), deadline)
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, SERVICE, self._url) from exc
-        except DeadlineExceeded as exc:
-            raise deadline_error(exc, SERVICE, self._url) from None
+                body, too_long = await read_capped(response, self._reply_limit(seconds), deadline)
         if too_long:
             raise ServiceError(
                 f"The {SERVICE} sent a reply too large to be one sentence's audio. Try again."
@@ -144,16 +151,15 @@ class VolcanoTts:
                 )
             raise status_error(
                 response.status_code,
-                SERVICE,
-                vendor_message(body.decode("utf-8", "replace"), self._token),
-                "Check the token in Settings > API keys.",
-                retry_after_seconds(response),
+                self._service,
+                scrub(body.decode("utf-8", "replace"), self._token),
+                retry_after=retry_after(response.headers.get("retry-after")),
             )
         if code == NOTHING_TO_SAY:
             log.info("Volcano TTS found nothing to say in a piece of text; skipped")
             return b""
         if code != SUCCESS:
-            raise self._code_error(code, vendor_message(reply.get("message", ""), self._token))
+            raise self._code_error(code, scrub(reply.get("message", ""), self._token))
         try:
             audio = base64.b64decode(reply.get("data") or "", validate=True)
         except (binascii.Error, TypeError, ValueError):

@@ -25,24 +25,27 @@ from assistant.core.errors import (
 )
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
-from assistant.providers.http import Deadline, DeadlineExceeded, stream_within
-from assistant.providers.tts._common import (
-    ERROR_BODY_LIMIT,
-    TRANSPORT_ERRORS,
+from assistant.providers.http import (
+    Deadline,
+    KeyOrigin,
     Transient,
+    body_within,
+    key_origin,
+    read_capped,
+    retry_after,
+    scrub,
+    status_error,
+    stream_within,
+    translated,
+)
+from assistant.providers.tts._common import (
     WholeSamples,
     audio_seconds_allowed,
-    body_of,
     checked_volcano_endpoint,
-    deadline_error,
     origin_of,
-    read_limited,
     request_deadline,
-    retry_after_seconds,
-    status_error,
     synthesize_in_pieces,
-    transport_error,
-    vendor_message,
+    voice_service,
     warm_connection,
 )
 
@@ -57,6 +60,7 @@ REFUSED = 45_000_000
 SERVER_ERROR = 55_000_000
 # One line carries one piece of base64 audio; a line longer than this is not a sane reply.
 MAX_LINE_BYTES = 1024 * 1024
+_ERROR_BODY_LIMIT = 64 * 1024  # of an error body read at most: enough for any message
 
 
 class VolcanoV3Tts:
@@ -66,9 +70,18 @@ class VolcanoV3Tts:
     max_text_bytes = 1024
 
     def __init__(
-        self, client: httpx.AsyncClient, settings: VolcanoV3TtsSettings, token: str | None
+        self,
+        client: httpx.AsyncClient,
+        settings: VolcanoV3TtsSettings,
+        token: str | None,
+        *,
+        key: KeyOrigin | None = None,  # where the token came from, for messages
     ) -> None:
-        self._url = checked_volcano_endpoint(settings.endpoint, settings.appid, token)
+        key = key or key_origin("volcano_token")
+        self._url, self._token = checked_volcano_endpoint(
+            settings.endpoint, settings.appid, token, key
+        )
+        self._service = voice_service(SERVICE, self._url, key, has_key=True)
         if not settings.speaker:
             raise ConfigError("No Volcano TTS speaker is chosen. Choose one in Settings > Voice.")
         if settings.sample_rate <= 0:
@@ -76,8 +89,7 @@ class VolcanoV3Tts:
         self.sample_rate = settings.sample_rate
         self._client = client
         self._settings = settings
-        self._token = token
-        protect(token)
+        protect(self._token)
         self._host = httpx.URL(self._url).host
         self._origin = origin_of(self._url)
 
@@ -97,10 +109,11 @@ class VolcanoV3Tts:
         }
         seconds = audio_seconds_allowed(text)
         deadline = request_deadline(self._client, text)
-        try:
+        with translated(self._service) as call:
             async with stream_within(
                 self._client, "POST", self._url, deadline, json=self._body(text), headers=headers
             ) as response:
+                call.answering = True
                 log.info(
                     "Volcano TTS request %s: HTTP %d, X-Tt-Logid %s",
                     request_id,
@@ -112,10 +125,6 @@ class VolcanoV3Tts:
                 async with aclosing(self._audio_of(response, seconds, deadline)) as pieces:
                     async for pcm in pieces:
                         yield AudioChunk(pcm, self.sample_rate)
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(exc, SERVICE, self._url) from exc
-        except DeadlineExceeded as exc:
-            raise deadline_error(exc, SERVICE, self._url) from None
 
     def _body(self, text: str) -> dict[str, Any]:
         return {
@@ -136,7 +145,7 @@ class VolcanoV3Tts:
         limit = int(seconds * self.sample_rate) * 2 * 2 + MAX_LINE_BYTES
         finished = False
         async with (
-            aclosing(body_of(response, deadline)) as pieces,
+            aclosing(body_within(response, deadline)) as pieces,
             aclosing(_lines(pieces, limit)) as lines,
         ):
             # Read on to the end of the body even after the last line: a response closed early
@@ -153,7 +162,7 @@ class VolcanoV3Tts:
                     if pcm:
                         yield pcm
                 else:
-                    raise self._code_error(code, vendor_message(event.get("message"), self._token))
+                    raise self._code_error(code, scrub(event.get("message"), self._token))
         if not finished:
             raise Transient(
                 UnreachableError(
@@ -164,17 +173,16 @@ class VolcanoV3Tts:
     async def _status_error(
         self, response: httpx.Response, deadline: Deadline
     ) -> AssistantError | Transient:
-        body, _ = await read_limited(response, ERROR_BODY_LIMIT, deadline)
+        body, _ = await read_capped(response, _ERROR_BODY_LIMIT, deadline)
         event = _json_object(body)
         code = _code_of(event)
         if code is not None and code not in (AUDIO, FINISHED):
-            return self._code_error(code, vendor_message(event.get("message"), self._token))
+            return self._code_error(code, scrub(event.get("message"), self._token))
         return status_error(
             response.status_code,
-            SERVICE,
-            vendor_message(body.decode("utf-8", "replace"), self._token),
-            "Check the access token in Settings > API keys and the app ID in Settings > Voice.",
-            retry_after_seconds(response),
+            self._service,
+            scrub(body.decode("utf-8", "replace"), self._token),
+            retry_after=retry_after(response.headers.get("retry-after")),
         )
 
     def _code_error(self, code: int | None, detail: str) -> AssistantError | Transient:

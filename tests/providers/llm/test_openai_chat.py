@@ -196,7 +196,8 @@ async def test_a_rejected_key_says_where_to_fix_it(
     with pytest.raises(AuthError) as caught:
         await reply_of(chat_for(client, server))
     assert str(caught.value).startswith(
-        "The chat service rejected the API key. Check Settings > API keys."
+        f"The chat service at 127.0.0.1:{server.port} rejected the chat API key ({status}). "
+        "Check the key in Settings > API keys."
     )
     assert KEY not in str(caught.value)
 
@@ -256,7 +257,9 @@ async def test_a_server_failure_is_a_retryable_service_error(
 ) -> None:
     failure = openai_error(status, "The engine is overloaded", error_type="server_error")
     server = loopback(ChatServer("never", fail_with=failure).handler)
-    with pytest.raises(ServiceError, match=rf"failed \({status}\)\. The server said") as caught:
+    with pytest.raises(
+        ServiceError, match=rf"had an internal error \({status}\)\. The server said"
+    ) as caught:
         await reply_of(chat_for(client, server))
     assert type(caught.value) is ServiceError
     assert caught.value.retryable
@@ -323,7 +326,7 @@ async def test_a_silent_server_times_out(loopback: Loopback, tls: TlsFiles) -> N
 def test_endpoints_are_checked_when_configured(client: httpx.AsyncClient) -> None:
     with pytest.raises(EndpointError, match="plain http to another machine"):
         OpenAiChat(client, "http://chat.example.com/v1", "m", KEY)
-    with pytest.raises(ConfigError, match="Paste it again") as caught:
+    with pytest.raises(ConfigError, match="Paste the key again") as caught:
         OpenAiChat(client, "https://chat.example.com/v1", "m", "sk-abc\ndef")
     assert "sk-abc" not in str(caught.value)
     assert KEY not in repr(OpenAiChat(client, "https://chat.example.com/v1", "m", KEY))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.providers.tts._common import Backoff, split_text
+from assistant.providers.http import Backoff
+from assistant.providers.tts._common import split_text
 
 LIMIT = 64
 

@@ -229,7 +229,7 @@ async def test_a_silent_server_times_out(loopback: Any, tls: Any) -> None:
     url = loopback(fake.handler).url
     client, _ = make_http_client(NetworkSettings(ca_file=str(tls.ca_file), read_timeout=0.3))
     try:
-        with pytest.raises(UnreachableError, match="did not answer in time"):
+        with pytest.raises(UnreachableError, match="did not start answering in time"):
             await heard(speech(client, url), "Hello.")
     finally:
         await client.aclose()

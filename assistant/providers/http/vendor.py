@@ -1,0 +1,60 @@
+"""A server's own words, made fit to show: the one scrubber every provider passes a vendor's error
+message through, and the reader of the OpenAI error body that chat, speech and transcription
+servers all send (`{"error": {"message": ..., "code": ...}}`, or a bare string, or plain text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from assistant.logs import redact
+
+MESSAGE_CHARS = 200  # of a vendor's message shown at most
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Python reprs of library objects (`<StreamReset stream_id:1, error_code:...>`) mean nothing to a
+# person and leak how the app is built.
+_REPR = re.compile(r"<[A-Za-z_][\w.]*[ :][^<>]*>")
+
+
+def scrub(message: object, *secrets: str | None) -> str:
+    """`message` as one short line: control and direction characters removed, HTML and library
+    reprs dropped, every secret (those given, those registered, anything credential-shaped)
+    masked, at most MESSAGE_CHARS characters. Empty when nothing readable is left."""
+    text = " ".join(_CONTROL.sub("", str(message)).split())
+    if text.startswith("<") and not _REPR.fullmatch(text):  # an HTML page from a proxy
+        return ""
+    text = _REPR.sub("", text).strip()
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = redact(text).rstrip(".")
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
+
+
+def openai_error(body: bytes) -> tuple[str, str]:
+    """The message and code of an OpenAI-style error body, unscrubbed; plain text is the message
+    itself, and anything else gives ("", "")."""
+    text = body.decode("utf-8", "replace")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return text, ""
+    if not isinstance(payload, dict):
+        return "", ""
+    error = payload.get("error", payload)
+    if isinstance(error, str):  # some compatible servers send a bare string
+        return error, str(payload.get("code") or "")
+    if not isinstance(error, dict):
+        return "", ""
+    message = error.get("message") or error.get("detail") or error.get("msg") or ""
+    code = error.get("code") or error.get("type") or ""
+    return (message if isinstance(message, str) else ""), str(code)
+
+
+def reason(exc: BaseException) -> str:
+    """A low-level exception in a few plain words: its scrubbed text, else its type's name."""
+    return scrub(str(exc)) or type(exc).__name__
+
+
+__all__ = ["MESSAGE_CHARS", "openai_error", "reason", "scrub"]
