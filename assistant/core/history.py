@@ -1,12 +1,16 @@
 """The conversation history kept on disk: each message stored the moment it happens (a reply while
 it is being written, then marked complete or interrupted), the small interface a store implements,
-the recorder the turn controller writes through, and exports to Markdown and JSON.
+the recorder the turn controller writes through (off the event loop), and exports to Markdown and
+JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -44,9 +48,19 @@ class ConversationInfo:
     message_count: int
 
 
+class HistoryBusy(AssistantError):
+    """Another program holds the history file: the same write may work in a moment."""
+
+    retryable = True
+
+
 class HistoryStore(Protocol):
     """Where the history lives. Every method raises AssistantError (with a message for the user)
-    when the store cannot be read or written."""
+    when the store cannot be read or written; HistoryBusy when another program holds it.
+
+    The turn controller never calls the writing methods itself: it hands them to `submit`, which
+    runs them on the store's own writer, so a store that is slow or held by another program never
+    holds up the event loop. Called directly (tests, the History dialog), they write at once."""
 
     def new_conversation(self) -> int: ...
 
@@ -64,6 +78,26 @@ class HistoryStore(Protocol):
         """The whole text of a reply, and how it ended."""
         ...
 
+    def submit(
+        self, write: Callable[[], object], on_error: Callable[[AssistantError], None]
+    ) -> None:
+        """Run `write` (calls of the writing methods above) on the store's writer, after every
+        write submitted before it, and return at once. A write that meets HistoryBusy is tried
+        again until it works; `on_error` hears (on the writer's thread) of a write that failed
+        for good, and once of a hold-up that lasts. Raises AssistantError if it cannot be queued
+        (the store is closed, or too far behind)."""
+        ...
+
+    def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every write submitted so far is stored; at once
+        (False) while the writer is held up by another program. True if all are stored."""
+        ...
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until every write submitted so far is stored, even while
+        another program holds the file. True if all are stored."""
+        ...
+
     def conversations(self) -> list[ConversationInfo]:
         """Newest first."""
         ...
@@ -74,32 +108,54 @@ class HistoryStore(Protocol):
 
     def delete_all(self) -> None: ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Store what was submitted (waiting a bounded time for a held file), then close."""
+        ...
+
+
+# How long a write may take before the words it carries are shown anyway. A commit takes well
+# under a millisecond, so normally a piece is stored before it is shown (a crash then cannot
+# lose what was seen); a store held by another program answers "busy" at once and is not waited
+# for, and this bound keeps even a writer thread that is slow to be scheduled under one frame.
+STORED_BEFORE_SHOWN_WAIT = 0.01
+
+
+class _Conversation:
+    """A conversation's id, known once the writer has created its row (None until then)."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, conversation_id: int | None = None) -> None:
+        self.id = conversation_id
 
 
 class ReplyRecord:
-    """One reply as it is written: created with its first words, finished once."""
+    """One reply as it is written: created with its first words, more as they come, finished
+    once. The words wait in `_unsaved` until the store's writer takes them, so a writer held up
+    by a locked file costs the turn nothing and one queued write carries all the words meanwhile.
+    """
 
     def __init__(self, recorder: HistoryRecorder) -> None:
         self._recorder = recorder
-        self._id: int | None = None
+        self._conversation = recorder.current
         self._written: list[str] = []
+        # Shared with the writer's thread, under `_lock`:
+        self._lock = threading.Lock()
+        self._unsaved: list[str] = []
+        self._queued = False  # a `_save` is submitted and has not finished
+        self._id: int | None = None  # the writer's alone
 
     def add(self, delta: str) -> None:
         self._written.append(delta)
-        store, recorder = self._recorder.store, self._recorder
-        if store is None:
+        if self._recorder.store is None:
             return
-        if self._id is None:  # the first words (or the store failed before: all words so far)
-            conversation_id = recorder.conversation()
-            if conversation_id is not None:
-                text = "".join(self._written)
-                self._id = recorder.attempt(
-                    lambda: store.add_message(conversation_id, "assistant", text, "writing")
-                )
+        with self._lock:
+            self._unsaved.append(delta)
+            queued, self._queued = self._queued, True
+        if queued:  # the queued save takes this piece too
+            self._recorder.settle()
         else:
-            message_id = self._id
-            recorder.attempt(lambda: store.append_text(message_id, delta))
+            self._recorder.write(self._save)
 
     def finish(self) -> None:
         self._end("complete", None)
@@ -108,15 +164,52 @@ class ReplyRecord:
         self._end("interrupted", heard)
 
     def _end(self, state: MessageState, heard: str | None) -> None:
-        store, message_id = self._recorder.store, self._id
-        if store is not None and message_id is not None:
-            text = "".join(self._written)
-            self._recorder.attempt(lambda: store.finish_message(message_id, text, state, heard))
+        text = "".join(self._written)
+        self._recorder.write(lambda store: self._store_end(store, text, state, heard))
+
+    # On the writer's thread.
+
+    def _save(self, store: HistoryStore) -> None:
+        """Store the pieces not stored yet, until none is left (more may come meanwhile)."""
+        try:
+            while True:
+                with self._lock:
+                    if not self._unsaved:
+                        self._queued = False
+                        return
+                    count, text = len(self._unsaved), "".join(self._unsaved)
+                if self._id is None:
+                    conversation_id = self._recorder.created(store, self._conversation)
+                    self._id = store.add_message(conversation_id, "assistant", text, "writing")
+                else:
+                    store.append_text(self._id, text)
+                with self._lock:
+                    del self._unsaved[:count]
+        except HistoryBusy:
+            raise  # tried again by the writer: still queued
+        except BaseException:
+            with self._lock:  # dropped: the next piece queues a save of all the words so far
+                self._queued = False
+            raise
+
+    def _store_end(
+        self, store: HistoryStore, text: str, state: MessageState, heard: str | None
+    ) -> None:
+        if self._id is None:
+            if not text:  # nothing was written: nothing to keep
+                return
+            conversation_id = self._recorder.created(store, self._conversation)
+            self._id = store.add_message(conversation_id, "assistant", text, "writing")
+        store.finish_message(self._id, text, state, heard)
+        with self._lock:
+            self._unsaved.clear()
 
 
 class HistoryRecorder:
-    """Writes what the turn controller says and hears to a store, if there is one. A failing
-    store never stops a turn: the first failure is reported (`on_error`), later ones logged."""
+    """Writes what the turn controller says and hears to a store, if there is one, through the
+    store's writer: no write waits on the disk (or on another program holding the file) on the
+    event loop. A failing store never stops a turn: the first failure is reported (`on_error`, on
+    the event loop's thread), later ones logged, until a write works again."""
 
     def __init__(
         self,
@@ -124,21 +217,30 @@ class HistoryRecorder:
         on_error: Callable[[AssistantError], None] = lambda error: None,
     ) -> None:
         self.store = store
-        self.conversation_id: int | None = None  # made with the first message
+        self.current = _Conversation()  # its row is made with its first message
         self._on_error = on_error
         self._failing = False
+        self._failing_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # where `on_error` is called
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The conversation being written to, once stored (None before its first message)."""
+        return self.current.id
 
     def user(self, text: str) -> None:
-        store = self.store
-        conversation_id = self.conversation()
-        if store is not None and conversation_id is not None:
-            self.attempt(lambda: store.add_message(conversation_id, "user", text, "complete"))
+        conversation = self.current
+        self.write(
+            lambda store: store.add_message(
+                self.created(store, conversation), "user", text, "complete"
+            )
+        )
 
     def reply(self) -> ReplyRecord:
         return ReplyRecord(self)
 
     def new_conversation(self) -> None:
-        self.conversation_id = None
+        self.current = _Conversation()
 
     def resume(
         self, conversation_id: int | None, conversation: Conversation
@@ -167,28 +269,77 @@ class HistoryRecorder:
             else:
                 spoken = message.heard if message.heard is not None else message.text
                 conversation.add_assistant(spoken, interrupted=True)
-        self.conversation_id = chosen
+        self.current = _Conversation(chosen)
         return messages
 
-    def conversation(self) -> int | None:
-        if self.conversation_id is None and self.store is not None:
-            self.conversation_id = self.attempt(self.store.new_conversation)
-        return self.conversation_id
+    def flush(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every write so far (off the event loop, or where a
+        wait is fine: it waits for another program too); True if all are stored."""
+        return self.store is None or self.store.flush(timeout)
+
+    def write(self, work: Callable[[HistoryStore], object]) -> None:
+        """`work(store)` on the store's writer, in order; waits (briefly) only for a writer that
+        is not held up, so that what is shown next is normally stored first."""
+        store = self.store
+        if store is None:
+            return
+        if self._loop is None:
+            with contextlib.suppress(RuntimeError):
+                self._loop = asyncio.get_running_loop()
+        try:
+            store.submit(lambda: self._succeeded(work(store)), self._failed)
+        except AssistantError as error:
+            self._failed(error)
+            return
+        self.settle()
+
+    def settle(self) -> None:
+        if self.store is not None:
+            self.store.settle(STORED_BEFORE_SHOWN_WAIT)
+
+    def created(self, store: HistoryStore, conversation: _Conversation) -> int:
+        """On the writer: `conversation`'s id, its row made now if it has none yet."""
+        if conversation.id is None:
+            conversation.id = store.new_conversation()
+        return conversation.id
 
     def attempt(self, work: Callable[[], T]) -> T | None:
-        """`work()`, or None if the store failed (reported once until it works again)."""
+        """`work()` now (a read), or None if the store failed (reported once until it works)."""
         try:
             result = work()
         except AssistantError as error:
-            if self._failing:
-                log.warning("history still not saved: %s", error.message)
-            else:
-                self._failing = True
-                log.warning("history not saved: %s", error.message)
-                self._on_error(error)
+            self._failed(error)
             return None
-        self._failing = False
+        self._succeeded(result)
         return result
+
+    def _succeeded(self, result: object) -> None:
+        with self._failing_lock:
+            recovered, self._failing = self._failing, False
+        if recovered:
+            log.info("history saved again")
+
+    def _failed(self, error: AssistantError) -> None:
+        """Report the first failure of a run of them; log the others. Any thread."""
+        with self._failing_lock:
+            first, self._failing = not self._failing, True
+        if not first:
+            log.warning("history still not saved: %s", error.message)
+            return
+        log.warning("history not saved: %s", error.message)
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            self._on_error(error)
+        else:  # from the writer's thread: the notice belongs to the loop's
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the app is gone
+                loop.call_soon_threadsafe(self._on_error, error)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 # Exports, for the window's "Export…" (the caller writes the file).
@@ -232,6 +383,7 @@ def _when(seconds: float) -> str:
 
 __all__ = [
     "ConversationInfo",
+    "HistoryBusy",
     "HistoryRecorder",
     "HistoryStore",
     "MessageState",

@@ -12,11 +12,13 @@ import sys
 from assistant.app import build_services
 from assistant.config import Secrets
 from assistant.core.events import Event, ReplyDelta
-from tests.reliability.harness import settings_for
+from tests.reliability.harness import LLM_KEY, OPENAI_KEY, settings_for
 
 
 async def main(chat_url: str, voice_url: str, ca_file: str, text: str) -> None:
-    services = build_services(settings_for(chat_url, "openai", voice_url, ca_file, 5.0), Secrets())
+    settings = settings_for(chat_url, "openai", voice_url, ca_file, 5.0)
+    # Keys as the real app would have them (the loopback servers take any).
+    services = build_services(settings, Secrets(llm_api_key=LLM_KEY, openai_api_key=OPENAI_KEY))
 
     def show(event: Event) -> None:
         if isinstance(event, ReplyDelta):

@@ -68,10 +68,13 @@ def mode(path: Path) -> int:
 def test_the_file_is_private_and_in_wal_mode(store: SqliteHistory) -> None:
     conversation = store.new_conversation()
     store.add_message(conversation, "user", "Hello", "complete")
-    files = sorted(store.path.parent.iterdir())
+    files = sorted(f for f in store.path.parent.iterdir() if f.is_file())
     assert {f.name for f in files} == {FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm"}
     assert all(mode(f) == 0o600 for f in files), [(f.name, oct(mode(f))) for f in files]
     assert mode(store.path.parent) == 0o700
+    # This copy's claim on the replies it writes: a private folder with one private lock file.
+    claims = store.path.parent / f"{FILE_NAME}.writers"
+    assert mode(claims) == 0o700 and [mode(f) for f in claims.iterdir()] == [0o600]
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -265,14 +268,24 @@ async def test_a_failing_store_warns_once_and_the_turns_go_on(tmp_path: Path) ->
     controller = controller_with(store)
     notices: list[Notice] = []
     controller.events.connect(lambda e: notices.append(e) if isinstance(e, Notice) else None)
-    store._db.close()  # the disk went away, say
+    with sqlite3.connect(store.path) as other:  # another program damaged the file, say
+        other.execute("DROP TABLE reply_pieces")
+        other.execute("DROP TABLE messages")
     for _ in range(2):
         controller.send_text("Still there?")
         await controller.wait()
         assert controller.state is TurnState.READY
+    assert controller.history.flush(5.0)
+    for _ in range(50):  # the writer's report reaches the loop's thread
+        if notices:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
     assert len(notices) == 1 and "could not be saved" in notices[0].message
+    assert "no such table" in notices[0].message and "Traceback" not in notices[0].message
     assert not notices[0].is_error  # a warning: the answer itself worked
     await controller.aclose()
+    store.close()
 
 
 async def test_a_stored_conversation_is_reopened_for_the_model(store: SqliteHistory) -> None:
@@ -329,7 +342,7 @@ async def test_killing_the_app_mid_reply_loses_nothing_that_was_shown(
 ) -> None:
     reply = "The first words arrive. Then more of them follow. And the end never comes."
     chat = ChatServer(reply, token_chars=3, delay_each=0.01, pause_after=12)
-    speech = OpenAiSpeechServer(audio_for=short_audio)
+    speech = OpenAiSpeechServer(audio_for=short_audio, api_key=None)
     chat_url, voice_url = loopback(chat.handler).url, loopback(speech.handler).url
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "tests.reliability.crash_child", chat_url, voice_url,
@@ -377,3 +390,79 @@ async def test_killing_the_app_mid_reply_loses_nothing_that_was_shown(
         assert reply.startswith(messages[1].text)
     finally:
         reopened.close()
+
+
+async def read_shown(child: subprocess.Popen[str], count: int) -> list[str]:
+    """The next `count` pieces the child showed (fewer if it ended), within 30 s."""
+    assert child.stdout is not None
+    shown: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(shown) < count and time.monotonic() < deadline:
+        line = await asyncio.to_thread(child.stdout.readline)
+        if not line:
+            break
+        shown.append(json.loads(line))
+    return shown
+
+
+@pytest.mark.audio
+@pytest.mark.timeout(60)
+async def test_a_second_copy_started_mid_reply_leaves_it_to_its_writer(
+    virtual_sound_card: VirtualSoundCard, loopback: Any, tls: TlsFiles, tmp_path: Path
+) -> None:
+    """Issue 13, finding 6: a second copy of the app starting while the first is mid-reply used to
+    mark that reply finished, so what the first showed afterwards was stored where nothing reads
+    it, and lost for good when the first then crashed."""
+    reply = "The first words arrive. Then more of them follow, slowly. And the end never comes."
+    chat = ChatServer(reply, token_chars=3, delay_each=0.05, pause_after=6)
+    speech = OpenAiSpeechServer(audio_for=short_audio, api_key=None)
+    chat_url, voice_url = loopback(chat.handler).url, loopback(speech.handler).url
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "tests.reliability.crash_child", chat_url, voice_url,
+               str(tls.ca_file), "Tell me a story."]  # fmt: skip
+    child = await asyncio.to_thread(
+        partial(subprocess.Popen, command, env=env, cwd=ROOT, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    )  # fmt: skip
+    path = tmp_path / "data" / "voice-assistant" / FILE_NAME
+    second: SqliteHistory | None = None
+    try:
+        shown = await read_shown(child, 6)  # the server holds the rest back
+        assert len(shown) == 6, child.stderr.read() if child.poll() is not None else ""
+        second = SqliteHistory(path)  # another copy of the app starts now
+        [conversation] = second.conversations()
+        writing = second.messages(conversation.id)[-1]
+        assert (writing.text, writing.state) == ("".join(shown), "writing")  # left to its writer
+
+        chat.resume()
+        shown += await read_shown(child, 6)  # the first copy goes on writing
+        assert len(shown) == 12, child.stderr.read() if child.poll() is not None else ""
+        assert second.messages(conversation.id)[-1].text.startswith("".join(shown))
+        child.send_signal(signal.SIGKILL)  # and then crashes
+        await asyncio.to_thread(child.wait, 10)
+        shown += await read_shown(child, 1000)  # whatever it showed before it died
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        chat.resume()
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+        if second is not None:
+            second.close()
+    assert child.returncode == -signal.SIGKILL
+
+    third = SqliteHistory(path)  # the next start: the first copy is gone, its reply is closed
+    try:
+        [conversation] = third.conversations()
+        user, assistant = third.messages(conversation.id)
+        assert (user.text, assistant.state) == ("Tell me a story.", "interrupted")
+        # Every word shown is there (a piece stored but not yet printed when it died may be too).
+        assert assistant.text.startswith("".join(shown)) and reply.startswith(assistant.text)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT COUNT(*) FROM reply_pieces").fetchone()[0] == 0
+        claims = path.with_name(f"{FILE_NAME}.writers")
+        assert len(list(claims.iterdir())) == 1  # the dead copy's claim is swept; this one's stays
+    finally:
+        third.close()
