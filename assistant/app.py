@@ -529,16 +529,16 @@ class Wiring:
         return run_gui(settings, secrets, path)
 
     @staticmethod
-    def file_input(path: str) -> AudioInput:
+    def file_input(path: str, max_seconds: float) -> AudioInput:
         from assistant.audio.files import FileInput
 
-        return FileInput(path)
+        return FileInput(path, max_seconds=max_seconds)
 
     @staticmethod
-    def read_audio(path: str) -> bytes:
+    def read_audio(path: str, max_seconds: float) -> bytes:
         from assistant.audio.files import read_audio
 
-        return read_audio(path)
+        return read_audio(path, max_seconds=max_seconds)
 
     @staticmethod
     def list_devices() -> list[dict[str, object]]:

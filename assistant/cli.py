@@ -34,10 +34,10 @@ class Wiring(Protocol):
     def run_gui(settings: Settings, secrets: Secrets, path: Path) -> int: ...
 
     @staticmethod
-    def file_input(path: str) -> AudioInput: ...
+    def file_input(path: str, max_seconds: float) -> AudioInput: ...
 
     @staticmethod
-    def read_audio(path: str) -> bytes: ...
+    def read_audio(path: str, max_seconds: float) -> bytes: ...
 
     @staticmethod
     def list_devices() -> list[dict[str, object]]: ...
@@ -137,7 +137,8 @@ async def _transcribe(
 ) -> dict[str, Any]:
     services = wiring.build_services(settings, secrets)
     try:
-        pcm = await asyncio.to_thread(wiring.read_audio, args.file)
+        longest = settings.audio.max_recording_seconds  # a file is held to what a recording is
+        pcm = await asyncio.to_thread(wiring.read_audio, args.file, longest)
         await services.transcriber.load()
         transcript = await services.transcriber.transcribe(Recording(pcm))
         return {"transcript": transcript.text, "language": transcript.language}
@@ -155,7 +156,8 @@ async def _speak(
 async def _turn(
     args: argparse.Namespace, settings: Settings, secrets: Secrets, wiring: Wiring
 ) -> dict[str, Any]:
-    services = wiring.build_services(settings, secrets, microphone=wiring.file_input(args.wav))
+    microphone = wiring.file_input(args.wav, settings.audio.max_recording_seconds)
+    services = wiring.build_services(settings, secrets, microphone=microphone)
 
     def talk(controller: Any) -> None:
         controller.press()

@@ -115,6 +115,18 @@ def test_transcribe_a_file_with_the_bundled_model(tmp_path: Path) -> None:
     assert word_error_rate(references()[clip], transcript) <= 0.1, transcript
 
 
+def test_a_file_longer_than_the_longest_recording_is_refused_before_it_is_decoded(
+    tmp_path: Path,
+) -> None:
+    # fw_jfk.flac is 11 s long; the settings allow recordings of 5 s.
+    config = write_config(tmp_path / "short.toml", "[audio]\nmax_recording_seconds = 5\n")
+    clip = str(SPEECH / "fw_jfk.flac")
+    result = run_cli("transcribe", clip, "--config", str(config), home=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "longest recording" in result.stderr and "max_recording_seconds" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.audio
 def test_speak_plays_the_offline_voice_on_the_sound_card(
     virtual_sound_card: VirtualSoundCard, tmp_path: Path

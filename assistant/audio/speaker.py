@@ -21,6 +21,7 @@ import pyaudio
 from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
 from assistant.audio.resample import Resampler, to_channels
 from assistant.core.errors import DeviceError
+from assistant.core.level_guard import LevelGuard
 from assistant.core.protocols import (
     BYTES_PER_SAMPLE,
     PlaybackEvent,
@@ -170,6 +171,9 @@ class SpeakerStream:
             Resampler(sample_rate, output.rate) if sample_rate != output.rate else None
         )
         self._odd = b""
+        # The last stage before the device, so it holds for every voice: nothing louder than
+        # speech (full-scale noise from a body that was not audio) reaches the ears.
+        self._guard = LevelGuard(sample_rate)
         # Shared with the writer thread, under _lock (the writer never waits on it: while the
         # queue is dry it writes silence, and the device paces it):
         self._lock = threading.Lock()
@@ -201,6 +205,7 @@ class SpeakerStream:
         data = self._odd + pcm
         whole = len(data) - len(data) % BYTES_PER_SAMPLE
         data, self._odd = data[:whole], data[whole:]
+        data = self._guard.process(data)
         if self._resampler is not None:
             data = self._resampler.process(data)
         if data:

@@ -5,7 +5,9 @@ the microphone."""
 from __future__ import annotations
 
 import asyncio
+import struct
 import subprocess
+import tracemalloc
 import wave
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from assistant.audio.files import FileInput, read_audio
+from assistant.audio.files import MAX_FILE_SECONDS, FileInput, read_audio
 from assistant.core.errors import AssistantError, DeviceError
 from tests.support.pulse import align, similarity
 
@@ -122,3 +124,174 @@ async def test_a_stereo_flac_stands_in_for_the_microphone_right_away() -> None:
 async def test_a_missing_file_as_the_microphone_is_a_device_error(tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match="does not exist"):
         await FileInput(tmp_path / "gone.wav").start()
+
+
+# -- malformed and hostile files: a bounded read and a real reason -----------------------------
+
+
+def wav_header(
+    rate: int = 16_000,
+    channels: int = 1,
+    bits: int = 16,
+    data_bytes: int = 0,
+    encoding: int = 1,
+) -> bytes:
+    """The 44-byte header of a plain RIFF/WAVE file, saying whatever a test wants it to say."""
+    block = (channels * bits // 8) % 2**16
+    fmt = struct.pack("<HHIIHH", encoding, channels, rate, (rate * block) % 2**32, block, bits)
+    riff_size = (4 + 8 + len(fmt) + 8 + data_bytes) % 2**32
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("rate", [1, 100, 4_000, 1_000_000, 4_000_000_000])
+def test_a_wav_claiming_an_absurd_sample_rate_is_refused_before_decoding(
+    rate: int, tmp_path: Path
+) -> None:
+    # 200 KB claiming 1 Hz was resampled to 1.6 billion samples (3.3 GB, MemoryError).
+    body = bytes(200_000)
+    path = write(tmp_path / "odd.wav", wav_header(rate=rate, data_bytes=len(body)) + body)
+    with pytest.raises(AssistantError) as caught:
+        read_audio(path)
+    message = str(caught.value)
+    assert "odd.wav" in message
+    assert f"{rate:,} Hz" in message
+    assert "8,000 to 192,000 Hz" in message
+
+
+@pytest.mark.parametrize("channels", [0, 9, 65_535])
+def test_a_wav_claiming_an_absurd_number_of_channels_is_refused(
+    channels: int, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "odd.wav", wav_header(channels=channels, data_bytes=64) + bytes(64))
+    with pytest.raises(AssistantError, match=rf"{channels} channels.*1 to 8"):
+        read_audio(path)
+
+
+def test_a_wav_longer_than_the_longest_recording_is_refused_from_its_header(
+    tmp_path: Path,
+) -> None:
+    # The header alone says 2 hours; only 1 s is really there: nothing is decoded.
+    declared = 2 * 3600 * 16_000 * 2
+    path = write(tmp_path / "long.wav", wav_header(data_bytes=declared) + bytes(32_000))
+    with pytest.raises(AssistantError) as caught:
+        read_audio(path, max_seconds=60)
+    message = str(caught.value)
+    assert "long.wav" in message
+    assert "2 hours" in message or "7,200 s" in message
+    assert "60 s" in message
+    assert "max_recording_seconds" in message
+
+
+def test_a_wav_whose_header_hides_its_length_is_stopped_at_the_longest_recording(
+    tmp_path: Path,
+) -> None:
+    # A streamed WAV says 0xFFFFFFFF for its length; 3 s are there, 2 s allowed.
+    header = wav_header(data_bytes=0xFFFFFFFF)
+    path = write(tmp_path / "streamed.wav", header + bytes(3 * 16_000 * 2))
+    with pytest.raises(AssistantError, match=r"streamed\.wav.*longer than.*2 s"):
+        read_audio(path, max_seconds=2)
+
+
+def test_a_wav_within_the_longest_recording_is_read_whole(tmp_path: Path) -> None:
+    path = write(tmp_path / "ok.wav", wav_header(data_bytes=32_000) + bytes(32_000))
+    assert len(read_audio(path, max_seconds=2)) == 32_000
+    streamed = write(tmp_path / "s.wav", wav_header(data_bytes=0xFFFFFFFF) + bytes(32_000))
+    assert len(read_audio(streamed, max_seconds=2)) == 32_000
+
+
+def test_an_mp3_longer_than_the_longest_recording_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AssistantError, match=r"fw_jfk\.flac.*longer than.*5 s"):
+        read_audio(JFK, max_seconds=5)
+    assert len(read_audio(JFK, max_seconds=12)) == pytest.approx(11 * 16_000 * 2, abs=400)
+
+
+def test_the_longest_recording_defaults_to_the_settings_default() -> None:
+    from assistant.config import AudioSettings
+
+    assert AudioSettings().max_recording_seconds == MAX_FILE_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "the file is empty"),
+        (b"RIFF\x10\x00", "ends in the middle of its header"),
+        (
+            b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00",
+            "ends in the middle of its header",
+        ),
+        (wav_header(data_bytes=0), "has no audio data"),
+        (wav_header(data_bytes=64)[:36], "ends in the middle of its header"),
+        (b"RIFF\x10\x00\x00\x00WAVELIST\x04\x00\x00\x00abcd", "has no audio data"),
+        (wav_header(data_bytes=64, bits=12) + bytes(64), "12-bit"),
+        (wav_header(data_bytes=64, encoding=0x55) + bytes(64), "compressed"),
+        (b"RIFF\x24\x00\x00\x00AVI LIST", "not a WAVE file"),
+    ],
+    ids=[
+        "empty",
+        "riff-only",
+        "cut-in-fmt",
+        "no-data",
+        "cut-before-data",
+        "no-data-chunk",
+        "12-bit",
+        "mp3-in-wav",
+        "avi",
+    ],
+)
+def test_a_malformed_wav_gets_a_real_reason(data: bytes, reason: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.wav", data)
+    with pytest.raises(AssistantError) as caught:
+        read_audio(path)
+    message = str(caught.value)
+    assert "bad.wav" in message
+    assert reason in message
+    assert "()" not in message
+
+
+def test_a_wav_cut_short_in_its_data_plays_what_is_there(tmp_path: Path) -> None:
+    # The header promises 1 s; 0.5 s and an odd byte arrived (a download cut off): keep them.
+    path = write(tmp_path / "cut.wav", wav_header(data_bytes=32_000) + bytes(16_001))
+    assert len(read_audio(path)) == 16_000
+
+
+def test_a_wav_file_reads_in_bounded_memory(tmp_path: Path) -> None:
+    # 60 s of 48 kHz stereo (11.5 MB) read to 16 kHz (1.9 MB): the file is never held whole, only
+    # the result (twice, as it is handed over) and a block or two.
+    seconds, rate = 60, 48_000
+    path = tmp_path / "big.wav"
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(2)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        block = (np.sin(np.arange(rate) / rate * 2 * np.pi * 440) * 8000).astype(np.int16)
+        stereo = np.repeat(block, 2).tobytes()
+        for _ in range(seconds):
+            file.writeframes(stereo)
+    tracemalloc.start()
+    try:
+        pcm = read_audio(path, max_seconds=seconds)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(pcm) == pytest.approx(seconds * 16_000 * 2, abs=64)
+    assert peak < 2 * len(pcm) + 2 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+async def test_a_file_longer_than_the_longest_recording_as_the_microphone_is_refused() -> None:
+    with pytest.raises(DeviceError, match=r"fw_jfk\.flac.*longer than the longest recording"):
+        await FileInput(JFK, max_seconds=5).start()

@@ -18,8 +18,10 @@ from typing import Any
 
 import h2.exceptions
 import httpx
+import numpy as np
 import pytest
 
+from assistant.audio.files import read_audio
 from assistant.config import (
     NetworkSettings,
     OpenAiTtsSettings,
@@ -51,6 +53,7 @@ from assistant.providers.tts.openai_speech import OpenAiSpeech
 from assistant.providers.tts.volcano_v1 import VolcanoTts
 from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 from tests.reliability.conftest import StartFaultServer
+from tests.support.encoded import mp3_bytes, wav_bytes
 from tests.support.faults import Fault, endless, huge, sse_event
 from tests.support.loopback import Request, Response, TlsFiles
 
@@ -338,3 +341,58 @@ async def test_a_rejected_key_from_the_environment_names_the_variable(
         f"The chat service at 127.0.0.1:{server.port} rejected the chat API key (401). Check the "
         "key in the environment variable ASSISTANT_LLM_API_KEY."
     )
+
+
+# 3. A voice's body is what its first bytes say, whatever its content type: decoded, or refused.
+
+
+async def spoken(tts: OpenAiSpeech, text: str = "Hello there.") -> bytes:
+    return b"".join([chunk.pcm async for chunk in tts.synthesize(text)])
+
+
+def octet_stream(body: bytes) -> Any:
+    return answering(Response(200, {"content-type": "application/octet-stream"}, body))
+
+
+def clip_at(rate: int) -> bytes:
+    return read_audio(CLIP, rate)
+
+
+async def test_a_voice_sending_wav_is_played_without_its_header(
+    faulty: StartFaultServer, client: httpx.AsyncClient
+) -> None:
+    pcm = clip_at(24_000)
+    server = faulty(octet_stream(wav_bytes(pcm, 24_000)))
+    played = await spoken(OpenAiSpeech(client, OpenAiTtsSettings(f"{server.url}/v1"), None))
+    assert played == pcm  # the 44-byte header once played as a loud click
+
+
+async def test_a_voice_sending_mp3_is_decoded_not_played_as_noise(
+    faulty: StartFaultServer, client: httpx.AsyncClient
+) -> None:
+    pcm = clip_at(24_000)
+    server = faulty(octet_stream(mp3_bytes(pcm, 24_000)))
+    played = await spoken(OpenAiSpeech(client, OpenAiTtsSettings(f"{server.url}/v1"), None))
+    samples = np.frombuffer(played, dtype=np.int16).astype(np.float64) / 32768
+    original = np.frombuffer(pcm, dtype=np.int16).astype(np.float64) / 32768
+    # Decoded speech is about as loud as the speech encoded (MP3 bytes as PCM peaked at 0 dBFS).
+    assert abs(len(samples) - len(original)) < 24_000 * 0.1
+    assert np.sqrt(np.mean(samples**2)) < 1.5 * np.sqrt(np.mean(original**2))
+
+
+async def test_a_json_error_sent_as_audio_is_told_with_the_servers_words(
+    faulty: StartFaultServer, client: httpx.AsyncClient
+) -> None:
+    error = json.dumps({"error": {"message": f"Invalid voice for key {KEY}"}}).encode()
+    server = faulty(octet_stream(error))
+    with pytest.raises(ServiceError) as caught:
+        await spoken(OpenAiSpeech(client, OpenAiTtsSettings(f"{server.url}/v1"), KEY))
+    assert "Invalid voice for key ***" in str(caught.value)
+
+
+async def test_an_empty_voice_reply_is_told_not_played_as_silence(
+    faulty: StartFaultServer, client: httpx.AsyncClient
+) -> None:
+    server = faulty(octet_stream(b""))
+    with pytest.raises(ServiceError, match="sent no audio for this sentence"):
+        await spoken(OpenAiSpeech(client, OpenAiTtsSettings(f"{server.url}/v1"), None))

@@ -38,6 +38,7 @@ from assistant.providers.tts._common import (
     voice_service,
     warm_connection,
 )
+from assistant.providers.tts.audio_body import SpeechBody
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,15 @@ class OpenAiSpeech:
                         f"The {SERVICE} at {self._host} answered with text instead of audio. "
                         "Check that the base URL in Settings > Voice points at a speech API."
                     )
+                # What the body really is (PCM as asked, or WAV, MP3, an error document, nothing)
+                # is told from its first bytes, whatever its content type says.
+                speech = SpeechBody(SAMPLE_RATE, SERVICE, self._host, secret=self._api_key)
                 async with aclosing(body_within(reply, deadline)) as pieces:
                     async for data in pieces:
-                        pcm = samples.feed(data)
-                        if pcm:
+                        if pcm := samples.feed(speech.feed(data)):
                             yield AudioChunk(pcm, SAMPLE_RATE)
+                if pcm := samples.feed(speech.finish()):
+                    yield AudioChunk(pcm, SAMPLE_RATE)
 
     async def _status_error(
         self, reply: httpx.Response, deadline: Deadline

@@ -45,6 +45,7 @@ from assistant.providers.tts._common import (
     voice_service,
     warm_connection,
 )
+from assistant.providers.tts.audio_body import SpeechBody
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,10 @@ class VolcanoTts:
                 f"The {SERVICE} sent audio that could not be decoded. Try again; if it keeps "
                 "happening, choose another voice service in Settings > Voice."
             ) from None
-        return WholeSamples(self.sample_rate, SERVICE, seconds).feed(audio)
+        # Asked for PCM; what came is told from its first bytes (WAV, MP3, nothing at all).
+        speech = SpeechBody(self.sample_rate, SERVICE, self._host, secret=self._token)
+        whole = speech.feed(audio) + speech.finish()
+        return WholeSamples(self.sample_rate, SERVICE, seconds).feed(whole)
 
     def _code_error(self, code: int, detail: str) -> AssistantError | Transient:
         said = f"code {code}: {detail}" if detail else f"code {code}"

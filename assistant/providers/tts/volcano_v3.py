@@ -48,6 +48,7 @@ from assistant.providers.tts._common import (
     voice_service,
     warm_connection,
 )
+from assistant.providers.tts.audio_body import SpeechBody
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ class VolcanoV3Tts:
     ) -> AsyncGenerator[bytes, None]:
         """The PCM of each line as it arrives, until the line that says the sentence is done."""
         samples = WholeSamples(self.sample_rate, SERVICE, seconds)
+        # Asked for PCM; what comes is told from its first bytes (WAV, MP3, nothing at all).
+        speech = SpeechBody(self.sample_rate, SERVICE, self._host, secret=self._token)
         # Base64 of that much audio, with ample room for the JSON around each piece.
         limit = int(seconds * self.sample_rate) * 2 * 2 + MAX_LINE_BYTES
         finished = False
@@ -158,8 +161,7 @@ class VolcanoV3Tts:
                 if code == FINISHED:
                     finished = True
                 elif code == AUDIO:
-                    pcm = samples.feed(_decode(event.get("data")))
-                    if pcm:
+                    if pcm := samples.feed(speech.feed(_decode(event.get("data")))):
                         yield pcm
                 else:
                     raise self._code_error(code, scrub(event.get("message"), self._token))
@@ -169,6 +171,8 @@ class VolcanoV3Tts:
                     f"The {SERVICE} stopped sending before the sentence was complete. Try again."
                 )
             )
+        if pcm := samples.feed(speech.finish()):  # and a sentence without any audio is told
+            yield pcm
 
     async def _status_error(
         self, response: httpx.Response, deadline: Deadline
