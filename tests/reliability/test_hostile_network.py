@@ -396,3 +396,39 @@ async def test_an_empty_voice_reply_is_told_not_played_as_silence(
     server = faulty(octet_stream(b""))
     with pytest.raises(ServiceError, match="sent no audio for this sentence"):
         await spoken(OpenAiSpeech(client, OpenAiTtsSettings(f"{server.url}/v1"), None))
+
+
+# The same rule for cases the adversarial run did not list.
+
+
+@pytest.mark.parametrize("text", [None, 123, ["a"]])
+async def test_a_transcript_that_is_not_text_is_refused_not_said_as_none(
+    faulty: StartFaultServer, client: httpx.AsyncClient, text: object
+) -> None:
+    server = faulty(answering(Response.json({"text": text})))
+    with pytest.raises(ServiceError, match="something other than a transcript"):
+        await RemoteTranscriber(client, RemoteSttSettings(f"{server.url}/v1"), KEY).transcribe(
+            speech()
+        )
+
+
+async def test_control_characters_from_a_model_never_reach_the_screen(
+    faulty: StartFaultServer, client: httpx.AsyncClient
+) -> None:
+    hostile = "Hello\x1b]0;owned\x07 there\x00.\r\nBye\x9b2J."
+    server = faulty(answering(sse(chunk({"content": hostile}), chunk({}, "stop"))))
+    reply = await reply_of(OpenAiChat(client, f"{server.url}/v1", "m", None))
+    assert reply == "Hello]0;owned there.\nBye2J."
+
+
+@pytest.mark.parametrize(
+    ("field", "words"),
+    [("appid", "The Volcano TTS app ID"), ("resource_id", "The Volcano TTS resource ID")],
+)
+def test_a_volcano_setting_sent_in_a_header_is_checked_when_the_voice_is_made(
+    client: httpx.AsyncClient, field: str, words: str
+) -> None:
+    settings = VolcanoV3TtsSettings(appid="1234", speaker="s")
+    setattr(settings, field, "12\u200b34")
+    with pytest.raises(ConfigError, match=f"{words} contains an invisible character"):
+        VolcanoV3Tts(client, settings, "token")

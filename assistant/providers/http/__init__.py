@@ -32,9 +32,14 @@ from assistant.providers.http.failures import (
     status_error,
     translated,
 )
-from assistant.providers.http.keys import KeyOrigin, checked_key, key_origin
+from assistant.providers.http.keys import (
+    KeyOrigin,
+    checked_header_value,
+    checked_key,
+    key_origin,
+)
 from assistant.providers.http.retry import Backoff, Transient, retry_after, with_retries
-from assistant.providers.http.vendor import openai_error, scrub
+from assistant.providers.http.vendor import openai_error, readable, scrub
 
 __all__ = [
     "TRANSPORT_ERRORS",
@@ -47,6 +52,7 @@ __all__ = [
     "Transient",
     "UndecodableBody",
     "body_within",
+    "checked_header_value",
     "checked_key",
     "deadline_error",
     "key_origin",
@@ -55,6 +61,7 @@ __all__ = [
     "openai_error",
     "read_capped",
     "read_timeout",
+    "readable",
     "retry_after",
     "scrub",
     "ssl_context",

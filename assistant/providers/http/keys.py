@@ -74,6 +74,19 @@ def checked_key(value: str | None, origin: KeyOrigin) -> str | None:
     raise ConfigError(f"The {origin.label} from {origin.place} contains {_odd_one(key)}. {fix}.")
 
 
+def checked_header_value(value: str, setting: str) -> str:
+    """A setting that is sent in a header (Volcano's app ID or resource ID), if it is printable
+    ASCII without spaces; ConfigError naming the setting otherwise (a header cannot carry it, and
+    the HTTP library's complaint would come too late, mid-reply, as a crash of the voice)."""
+    value = value.strip()
+    if value and not _KEY_CHARS.fullmatch(value):
+        raise ConfigError(
+            f"{setting} contains {_odd_one(value)}, which it never has. Type it again in "
+            "Settings > Voice."
+        )
+    return value
+
+
 def _odd_one(key: str) -> str:
     """The first character no key has, described without showing the key."""
     odd = next(char for char in key if not _KEY_CHARS.fullmatch(char))
@@ -84,4 +97,4 @@ def _odd_one(key: str) -> str:
     return f"a character that keys never have ({unicodedata.name(odd, repr(odd))})"
 
 
-__all__ = ["SETTINGS_PLACE", "KeyOrigin", "checked_key", "key_origin"]
+__all__ = ["SETTINGS_PLACE", "KeyOrigin", "checked_header_value", "checked_key", "key_origin"]

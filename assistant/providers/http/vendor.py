@@ -32,6 +32,16 @@ def scrub(message: object, *secrets: str | None) -> str:
     return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
+# C0 and C1 control characters but tab and newline: nobody types them, an escape sequence drives
+# a terminal (`assistant turn` prints the reply), and a NUL cuts a string short in C libraries.
+_UNTYPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def readable(text: str) -> str:
+    """Text a server wrote for the user (a reply, a transcript), without control characters."""
+    return _UNTYPED.sub("", text)
+
+
 def openai_error(body: bytes) -> tuple[str, str]:
     """The message and code of an OpenAI-style error body, unscrubbed; plain text is the message
     itself, and anything else gives ("", "")."""
@@ -57,4 +67,4 @@ def reason(exc: BaseException) -> str:
     return scrub(str(exc)) or type(exc).__name__
 
 
-__all__ = ["MESSAGE_CHARS", "openai_error", "reason", "scrub"]
+__all__ = ["MESSAGE_CHARS", "openai_error", "readable", "reason", "scrub"]

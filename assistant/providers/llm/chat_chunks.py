@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.providers.http.vendor import readable
+
 
 @dataclass
 class ChunkContent:
@@ -49,14 +51,17 @@ def read_chunk(chunk: dict[str, Any]) -> ChunkContent:
 
 
 def _text_of(content: object) -> str:
-    """`content` as text: a string, or the text parts of a list of parts."""
+    """`content` as text (a string, or the text parts of a list of parts), without the control
+    characters nobody types (an escape sequence in a reply would drive the terminal)."""
     if isinstance(content, str):
-        return content
+        return readable(content)
     if isinstance(content, list):
-        return "".join(
-            str(part.get("text") or "")
-            for part in content
-            if isinstance(part, dict) and part.get("type", "text") in ("text", "output_text")
+        return readable(
+            "".join(
+                str(part.get("text") or "")
+                for part in content
+                if isinstance(part, dict) and part.get("type", "text") in ("text", "output_text")
+            )
         )
     return ""
 

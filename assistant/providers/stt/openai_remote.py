@@ -29,6 +29,7 @@ from assistant.providers.http import (
     openai_error,
     read_capped,
     read_timeout,
+    readable,
     retry_after,
     scrub,
     status_error,
@@ -151,7 +152,10 @@ class RemoteTranscriber:
     def _transcript(self, body: bytes, recording: Recording, max_chars: int) -> Transcript:
         try:
             payload = json.loads(body)
-            text = " ".join(str(payload["text"]).split())
+            text = payload["text"]
+            if not isinstance(text, str):  # {"text": null} is no transcript, not "None"
+                raise TypeError(type(text).__name__)
+            text = " ".join(readable(text).split())
         except (ValueError, KeyError, TypeError):
             raise ServiceError(
                 f"The transcription service at {self._host} answered with something other than "

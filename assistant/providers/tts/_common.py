@@ -23,6 +23,7 @@ from assistant.providers.http import (
     Deadline,
     KeyOrigin,
     Service,
+    checked_header_value,
     checked_key,
     read_timeout,
     with_retries,
@@ -167,7 +168,7 @@ def checked_volcano_endpoint(
     """The Volcano endpoint and token, if the endpoint is Volcano's, an app ID is set, and the
     token is set and could be a token."""
     url = check_vendor_endpoint(endpoint, "Volcano TTS endpoint", "Volcano Engine", VOLCANO_DOMAINS)
-    if not appid:
+    if not checked_header_value(appid, "The Volcano TTS app ID"):
         raise ConfigError("No Volcano TTS app ID is set. Enter it in Settings > Voice.")
     checked = checked_key(token, origin)
     if not checked:

@@ -30,6 +30,7 @@ from assistant.providers.http import (
     KeyOrigin,
     Transient,
     body_within,
+    checked_header_value,
     key_origin,
     read_capped,
     retry_after,
@@ -83,6 +84,7 @@ class VolcanoV3Tts:
             settings.endpoint, settings.appid, token, key
         )
         self._service = voice_service(SERVICE, self._url, key, has_key=True)
+        checked_header_value(settings.resource_id, "The Volcano TTS resource ID")
         if not settings.speaker:
             raise ConfigError("No Volcano TTS speaker is chosen. Choose one in Settings > Voice.")
         if settings.sample_rate <= 0:
