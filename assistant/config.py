@@ -55,6 +55,18 @@ class AudioSettings:
 
 
 @dataclass
+class ConversationSettings:
+    """How a turn begins: the Talk button, or the voice alone (docs/configuration.md)."""
+
+    mode: Literal["push_to_talk", "hands_free", "wake_word"] = "push_to_talk"
+    wake_word: Literal["hey_jarvis", "okay_nabu", "hey_mycroft", "alexa", "hey_rhasspy"] = (
+        "hey_jarvis"
+    )
+    # Off only to hear what the canceller does: the assistant then answers its own voice.
+    echo_cancellation: bool = True
+
+
+@dataclass
 class RemoteSttSettings:
     base_url: str = "https://api.openai.com/v1"
     model: str = "whisper-1"
@@ -189,6 +201,7 @@ class Secrets:
 @dataclass
 class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
     stt: SttSettings = field(default_factory=SttSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
@@ -826,6 +839,7 @@ __all__ = [
     "SECRET_ENV_VARS",
     "SETTINGS_KEYS_PLACE",
     "AudioSettings",
+    "ConversationSettings",
     "LlmSettings",
     "NetworkSettings",
     "OpenAiTtsSettings",

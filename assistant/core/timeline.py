@@ -35,6 +35,10 @@ class TurnTimeline:
     connections_opened: int = 0
     input_overflows: int = 0
     interrupted: bool = False
+    # Hands-free: when the user's voice that cut this reply off began, and when the reply fell
+    # silent (its sound stopped and its requests were cancelled).
+    barge_in_onset: float | None = None
+    silenced: float | None = None
 
     def add_sentence(self, text: str) -> SentenceTiming:
         timing = SentenceTiming(index=len(self.sentences), text=text, ready=clock())
@@ -43,7 +47,8 @@ class TurnTimeline:
 
     @property
     def origin(self) -> float | None:
-        """The instant everything is measured from: release of the talk button (or text sent)."""
+        """The instant everything is measured from: release of the talk button, the end of the
+        user's speech (hands-free), or the text sent."""
         return self.input_end
 
     def gaps(self) -> list[float]:
@@ -68,6 +73,7 @@ class TurnTimeline:
             return round((t - origin) * 1000, 1)
 
         return {
+            "end_of_speech_ms": ms(self.input_end),
             "transcript_ready_ms": ms(self.transcript_ready),
             "first_token_ms": ms(self.first_token),
             "first_audio_ms": ms(self.first_audio()),
@@ -80,6 +86,11 @@ class TurnTimeline:
             "connections_opened": self.connections_opened,
             "input_overflows": self.input_overflows,
             "interrupted": self.interrupted,
+            "barge_in_ms": (
+                round((self.silenced - self.barge_in_onset) * 1000, 1)
+                if self.silenced is not None and self.barge_in_onset is not None
+                else None
+            ),
             "gaps_ms": [round(g * 1000, 1) for g in self.gaps()],
             "sentences": [
                 {

@@ -58,6 +58,7 @@ REPLY_TOO_LONG = (
     "The reply would take more than {span} to say, so it was cut off there. Ask for a shorter "
     "answer, or choose another model in Settings."
 )
+HEARING = "Listening… I answer when you pause."
 NO_BRAIN = (
     "No language model is set up, so I can only transcribe and read aloud. "
     "Start Ollama, or add a cloud endpoint and key in Settings."
@@ -177,6 +178,12 @@ class TurnController:
         self._loaded: asyncio.Task[None] | None = None
         self._loading = False  # from start() until the model is loaded or has failed to
         self._detail = ""  # of the state now
+        self._speaking_turn: TurnTimeline | None = None  # the reply being said, if any
+
+    @property
+    def detail(self) -> str:
+        """What the state's line says besides the state ("Loading the speech model…")."""
+        return self._detail
 
     @property
     def getting_ready(self) -> bool:
@@ -204,6 +211,26 @@ class TurnController:
     def release(self) -> None:
         """Talk button up: what was said goes to the model."""
         self._released.set()
+
+    def hear_start(self, onset: float) -> None:
+        """Hands-free: the listener heard the user begin to speak at `onset` (a `clock()` time).
+        Whatever the assistant was doing (speaking, thinking, transcribing) is cut off, as the
+        Talk button's barge-in does, and the state says Listening until `hear` or `hear_nothing`."""
+        if self._speaking_turn is not None:
+            self._speaking_turn.barge_in_onset = onset
+        self._cancel_turn()
+        self._set_state(TurnState.LISTENING, HEARING)
+        self._spawn(self.speaker.synthesizer.warm_up())  # pay the TLS handshake while they speak
+
+    def hear(self, recording: Recording, onset: float, end: float) -> None:
+        """Hands-free: the user's utterance, from `onset` to the end of their speech at `end`
+        (its audio includes the moments before the onset): transcribed and answered."""
+        self._start_turn(self._heard_turn(recording, onset, end))
+
+    def hear_nothing(self) -> None:
+        """Hands-free: what began as speech was not (a cough, a door): back to Ready."""
+        if self.state is TurnState.LISTENING and not self._busy():
+            self._idle()
 
     def stop(self) -> None:
         """Stop button: silence now, and back to Ready."""
@@ -290,18 +317,7 @@ class TurnController:
             if recording.duration < self.options.min_recording_seconds:
                 self._end_early(timeline, opened_before, TOO_SHORT)
                 return
-            self._set_state(TurnState.TRANSCRIBING)
-            await self.wait_ready()
-            transcript = await self.transcriber.transcribe(recording)
-            timeline.transcript_ready = clock()
-            if not transcript.text:
-                self._end_early(timeline, opened_before, NOTHING_HEARD)
-                return
-            if self.dictation:
-                self._emit(UserSaid(transcript.text))
-                self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
-                return
-            await self._answer(transcript.text, timeline, opened_before)
+            await self._transcribe_and_answer(recording, timeline, opened_before, NOTHING_HEARD)
         except AssistantError as error:
             self._report_once(timeline, opened_before)
             self._fail(error)
@@ -313,6 +329,39 @@ class TurnController:
                 self._emit(
                     Notice(LOST_AUDIO.format(lost=lost_blocks_text(timeline.input_overflows)))
                 )
+
+    async def _heard_turn(self, recording: Recording, onset: float, end: float) -> None:
+        timeline = TurnTimeline(input_start=onset, input_end=end)
+        opened_before = self.connections.opened
+        try:
+            await self._transcribe_and_answer(recording, timeline, opened_before, "")
+        except AssistantError as error:
+            self._report_once(timeline, opened_before)
+            self._fail(error)
+        except Exception as error:  # a bug: keep the app alive, keep the details in the log
+            self._report_once(timeline, opened_before)
+            self._fail_unexpectedly(error)
+
+    async def _transcribe_and_answer(
+        self, recording: Recording, timeline: TurnTimeline, opened_before: int, unheard: str
+    ) -> None:
+        """What was said, as text, then answered (or, in dictation, shown). `unheard` is the
+        hint when no words were found in it (none hands-free: noise is not the user's fault)."""
+        self._set_state(TurnState.TRANSCRIBING)
+        await self.wait_ready()
+        transcript = await self.transcriber.transcribe(recording)
+        timeline.transcript_ready = clock()
+        if not transcript.text:
+            if unheard:
+                self._end_early(timeline, opened_before, unheard)
+            else:
+                self._finish(timeline, "", "", opened_before, interrupted=False)
+            return
+        if self.dictation:
+            self._emit(UserSaid(transcript.text))
+            self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
+            return
+        await self._answer(transcript.text, timeline, opened_before)
 
     async def _record(self, released: asyncio.Event) -> Recording:
         """What the microphone heard until Talk was let go, the longest allowed was reached, or
@@ -374,9 +423,11 @@ class TurnController:
         )
         self._set_state(TurnState.THINKING)
         feed = ReplyFeed(self.chat.stream(self.conversation.messages()))
+        self._speaking_turn = timeline
         try:
             await self._speak(self._reply_pieces(feed, reply), timeline)
         except BaseException:
+            timeline.silenced = clock()
             heard = self._heard(reply.pieces)
             # A question left without any reply (it failed, or was cut off before the first
             # word) is not sent again: Conversation.messages() skips it, as after a resume.
@@ -386,6 +437,9 @@ class TurnController:
             self._finish(timeline, user_text, heard, opened_before, interrupted=True)
             await feed.aclose()  # last: a second cancellation must not skip the lines above
             raise
+        finally:
+            if self._speaking_turn is timeline:
+                self._speaking_turn = None
         await feed.aclose()
         text = "".join(reply.written)
         self.conversation.add_assistant(text)

@@ -22,7 +22,7 @@ from assistant.core.events import (
     UserSaid,
 )
 from assistant.core.history import HistoryRecorder
-from assistant.core.protocols import Message
+from assistant.core.protocols import Message, Recording
 from assistant.core.reply_speaker import VOICE_BROKE, ReplySpeaker
 from assistant.core.timeline import clock
 from assistant.core.turn import (
@@ -601,3 +601,66 @@ async def test_a_reply_the_service_cut_short_is_spoken_to_its_last_word_then_tol
     assert rig.controller.state is TurnState.ERROR
     [finished] = finishes(rig)
     assert finished.reply_text == "The first part is here. And the last words"
+
+
+# Hands-free: the listener hears the user begin and end; the controller cuts in and answers.
+
+
+def an_utterance(seconds: float = 1.0) -> Recording:
+    return Recording(b"\x10\x00" * int(16_000 * seconds), 16_000)
+
+
+async def test_an_utterance_heard_hands_free_is_answered_and_timed_from_its_end(
+    rig: Rig,
+) -> None:
+    onset = clock()
+    rig.controller.hear_start(onset)
+    assert rig.controller.state is TurnState.LISTENING
+    end = clock()
+    rig.controller.hear(an_utterance(), onset, end)
+    await rig.controller.wait()
+    [finished] = finishes(rig)
+    assert finished.user_text == "What is the weather like?"
+    assert finished.reply_text.startswith("It is sunny today.")
+    timings = finished.timeline.to_dict()
+    assert timings["end_of_speech_ms"] == 0.0
+    assert timings["transcript_ready_ms"] is not None and timings["transcript_ready_ms"] >= 0
+    assert timings["barge_in_ms"] is None
+    assert rig.controller.state is TurnState.READY
+
+
+async def test_speech_while_the_assistant_speaks_cuts_it_off_and_becomes_the_next_turn() -> None:
+    rig = await rig_with(MemoryChat(), time_scale=20.0)  # each sentence plays for about a second
+    rig.controller.send_text("Tell me about the weather.")
+    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+    onset = clock()
+    rig.controller.hear_start(onset)  # the user talks over the reply
+    await rig.until(lambda: len(finishes(rig)) == 1)
+    [cut] = finishes(rig)
+    assert cut.interrupted and cut.reply_text == "It is sunny today."
+    assert rig.output.streams[0].aborted
+    assert 0 <= cut.timeline.to_dict()["barge_in_ms"] < 500
+    assert rig.controller.state is TurnState.LISTENING
+    rig.transcriber.text = "And tomorrow?"  # type: ignore[attr-defined]
+    rig.controller.hear(an_utterance(), onset, clock())
+    await rig.controller.wait()
+    assert [f.user_text for f in finishes(rig)] == ["Tell me about the weather.", "And tomorrow?"]
+    sent = rig.chat.received[-1]  # type: ignore[attr-defined]
+    assert sent[-2].content.startswith("It is sunny today.") and "twenty" not in sent[-2].content
+    assert sent[-1].content == "And tomorrow?"
+
+
+async def test_speech_that_was_not_speech_goes_back_to_ready_without_a_word(rig: Rig) -> None:
+    rig.controller.hear_start(clock())
+    rig.controller.hear_nothing()
+    assert rig.controller.state is TurnState.READY
+    assert rig.notices() == []
+
+
+async def test_an_utterance_without_words_is_dropped_without_a_hint(rig: Rig) -> None:
+    rig.transcriber.text = ""  # type: ignore[attr-defined]
+    rig.controller.hear_start(clock())
+    rig.controller.hear(an_utterance(), clock(), clock())
+    await rig.controller.wait()
+    assert rig.notices() == []  # hands-free, noise is not the user's fault
+    assert rig.controller.state is TurnState.READY

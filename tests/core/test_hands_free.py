@@ -1,0 +1,136 @@
+"""The conversation mode over the real turn controller and in-memory parts: what a listener hears
+becomes turns, voice barge-ins and quiet returns to Ready; the modes switch at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from assistant.core.errors import DeviceError
+from assistant.core.events import Notice, TurnFinished, TurnState
+from assistant.core.hands_free import (
+    ConversationMode,
+    ListenEvent,
+    Mode,
+    NotSpeech,
+    SpeechBegan,
+    Utterance,
+    WakeWordHeard,
+)
+from assistant.core.protocols import Recording
+from assistant.core.timeline import clock
+from tests.core.test_turn import Rig, rig_with
+from tests.support.memory import MemoryChat
+
+
+class MemoryListener:
+    """A listener the test speaks through: `say(event)` is what the microphone's pipeline heard."""
+
+    def __init__(self, fail: DeviceError | None = None) -> None:
+        self.report: Callable[[ListenEvent], None] | None = None
+        self.wake_word: bool | None = None
+        self.waits_for_wake_word = 0
+        self.stopped = False
+        self._fail = fail
+
+    async def start(self, report: Callable[[ListenEvent], None], *, wake_word: bool) -> None:
+        if self._fail is not None:
+            raise self._fail
+        self.report, self.wake_word = report, wake_word
+
+    def wait_for_wake_word(self) -> None:
+        self.waits_for_wake_word += 1
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def say(self, event: ListenEvent) -> None:
+        assert self.report is not None
+        self.report(event)
+
+
+def utterance() -> Utterance:
+    now = clock()
+    return Utterance(Recording(b"\x10\x00" * 16_000, 16_000), now - 1.0, now)
+
+
+async def hands_free(rig: Rig, mode: Mode = Mode.HANDS_FREE, **options: float) -> MemoryListener:
+    listener = MemoryListener()
+    rig.mode = ConversationMode(rig.controller, lambda: listener, **options)  # type: ignore[attr-defined]
+    await rig.mode.switch(mode)  # type: ignore[attr-defined]
+    return listener
+
+
+def finished(rig: Rig) -> list[TurnFinished]:
+    return [e for e in rig.events if isinstance(e, TurnFinished)]
+
+
+async def test_speaking_hands_free_is_a_turn() -> None:
+    rig = await rig_with(MemoryChat())
+    listener = await hands_free(rig)
+    assert listener.wake_word is False
+    listener.say(SpeechBegan(clock()))
+    assert rig.controller.state is TurnState.LISTENING
+    listener.say(utterance())
+    await rig.controller.wait()
+    [turn] = finished(rig)
+    assert turn.user_text == "What is the weather like?" and not turn.interrupted
+    assert rig.controller.state is TurnState.READY
+
+
+async def test_talking_over_the_reply_cuts_it_off_and_is_answered() -> None:
+    rig = await rig_with(MemoryChat(), time_scale=20.0)
+    listener = await hands_free(rig)
+    rig.controller.send_text("Tell me about the weather.")
+    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+    listener.say(SpeechBegan(clock()))
+    await rig.until(lambda: len(finished(rig)) == 1)
+    assert finished(rig)[0].interrupted
+    listener.say(utterance())
+    await rig.controller.wait()
+    assert len(finished(rig)) == 2 and not finished(rig)[1].interrupted
+
+
+async def test_a_cough_goes_back_to_ready_quietly() -> None:
+    rig = await rig_with(MemoryChat())
+    listener = await hands_free(rig)
+    listener.say(SpeechBegan(clock()))
+    listener.say(NotSpeech())
+    assert rig.controller.state is TurnState.READY
+    assert finished(rig) == [] and not any(isinstance(e, Notice) for e in rig.events)
+
+
+async def test_switching_modes_opens_and_closes_the_microphone_at_once() -> None:
+    rig = await rig_with(MemoryChat())
+    listener = await hands_free(rig)
+    await rig.mode.switch(Mode.PUSH_TO_TALK)  # type: ignore[attr-defined]
+    assert listener.stopped and not rig.mode.listening  # type: ignore[attr-defined]
+    listener.say(SpeechBegan(clock()))  # a late event from the closed microphone
+    assert rig.controller.state is TurnState.READY
+
+
+async def test_a_microphone_that_cannot_open_falls_back_to_push_to_talk_and_says_why() -> None:
+    rig = await rig_with(MemoryChat())
+    broken = MemoryListener(DeviceError("No microphone was found. Connect one."))
+    mode = ConversationMode(rig.controller, lambda: broken)
+    await mode.switch(Mode.HANDS_FREE)
+    assert mode.mode is Mode.PUSH_TO_TALK
+    assert [e.message for e in rig.events if isinstance(e, Notice)] == [
+        "No microphone was found. Connect one."
+    ]
+
+
+async def test_the_wake_word_conversation_closes_a_while_after_the_answer() -> None:
+    rig = await rig_with(MemoryChat())
+    listener = await hands_free(rig, Mode.WAKE_WORD, follow_up_seconds=0.2)
+    woken: list[str] = []
+    rig.mode.on_wake = woken.append  # type: ignore[attr-defined]
+    assert listener.wake_word is True
+    listener.say(WakeWordHeard("hey jarvis"))
+    listener.say(SpeechBegan(clock()))
+    listener.say(utterance())
+    await rig.controller.wait()
+    assert woken == ["hey jarvis"] and len(finished(rig)) == 1
+    assert listener.waits_for_wake_word == 0  # a follow-up needs no wake word yet
+    await asyncio.sleep(0.4)
+    assert listener.waits_for_wake_word == 1
