@@ -12,7 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-SECTIONS = ["speech_out", "barge_in", "reply", "speech_in", "soak", "bundle"]
+SECTIONS = [
+    "speech_out",
+    "barge_in",
+    "reply",
+    "speech_in",
+    "voice_activity",
+    "hands_free",
+    "soak",
+    "bundle",
+]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -12,6 +12,7 @@ import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -41,6 +42,10 @@ STALL_SECONDS = 2.0  # the device took no sound this long: it is held elsewhere,
 ROOM_POLL_SECONDS = 0.002  # the shortest nap while waiting for the device to make room
 HEARTBEAT_SECONDS = 0.25  # the writer tells the loop it is alive at least this often
 
+# The far-end tap: (int16 PCM exactly as handed to the device, its rate, its channels, the
+# time.monotonic() of the write). Called on the writer thread for every write, silence included.
+PlayedTap = Callable[[bytes, int, int, float], None]
+
 
 class Speaker:
     """Implements core.protocols.AudioOutput with PyAudio.
@@ -51,7 +56,12 @@ class Speaker:
 
     abort() cuts the sound within one block (~20 ms), which can be heard as a click. With
     `fade_on_abort` the next 5 ms fade out instead, but only after the device has played what
-    it already holds: silence comes ~60-90 ms after abort() rather than within ~20 ms."""
+    it already holds: silence comes ~60-90 ms after abort() rather than within ~20 ms.
+
+    `on_played` is the echo canceller's far-end reference: it gets every block handed to the
+    device (the silence written while a reply's queue is dry too, so the far stream has no holes
+    while a stream is open), on the writer thread, so it must only copy and queue. It is read when
+    a reply's stream opens; None (the default) costs nothing."""
 
     def __init__(
         self,
@@ -59,10 +69,12 @@ class Speaker:
         *,
         device_rate: int | None = None,
         fade_on_abort: bool = False,
+        on_played: PlayedTap | None = None,
     ) -> None:
         self.device = device
         self._device_rate = device_rate
         self._fade_on_abort = fade_on_abort
+        self.on_played = on_played
 
     async def open(self, sample_rate: int, listener: PlaybackListener) -> SpeakerStream:
         output = await open_in_worker(
@@ -74,6 +86,7 @@ class Speaker:
             sample_rate,
             listener,
             fade_on_abort=self._fade_on_abort,
+            on_played=self.on_played,
         )
 
 
@@ -160,10 +173,12 @@ class SpeakerStream:
         listener: PlaybackListener,
         *,
         fade_on_abort: bool = False,
+        on_played: PlayedTap | None = None,
     ) -> None:
         self.sample_rate = sample_rate
         self.device_rate = output.rate
         self._fade_on_abort = fade_on_abort
+        self._on_played = on_played
         self._loop = loop
         self._output = output
         self._listener = listener
@@ -392,6 +407,8 @@ class SpeakerStream:
             elif now - waiting_since > STALL_SECONDS:
                 raise _Stalled
             time.sleep(max(ROOM_POLL_SECONDS, (frames - free) / output.rate))
+        if self._on_played is not None:
+            self._on_played(data, output.rate, output.channels, time.monotonic())
         output.stream.write(data)
 
     def _take(self, block_bytes: int) -> tuple[int, bytes, int] | _End | None:
@@ -452,4 +469,4 @@ class SpeakerStream:
             self._loop.call_soon_threadsafe(self._progress.set)
 
 
-__all__ = ["Speaker", "SpeakerStream"]
+__all__ = ["PlayedTap", "Speaker", "SpeakerStream"]

@@ -134,6 +134,48 @@ async def test_a_device_at_another_rate_gets_the_reply_resampled(
     assert abs(second_start - first_start - len(first) / 2 / RATE) < 0.005
 
 
+async def test_the_far_end_tap_gets_every_block_handed_to_the_device_silence_included(
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    """The echo canceller's reference: exactly what the device was given, in order, with no holes
+    (the silence written while the queue is dry too), at the device's rate and channels."""
+    pcm = clip(FIRST)
+    taps: list[tuple[bytes, int, int, float]] = []
+    recorder = virtual_sound_card.start_recording()
+    stream = await Speaker(device_rate=48_000, on_played=lambda *tap: taps.append(tap)).open(
+        RATE, lambda event: None
+    )
+    opened = time.monotonic()
+    await asyncio.sleep(0.3)  # nothing queued yet: silence goes out, and the tap hears it
+    await stream.write(pcm, 0)
+    stream.end_tag(0)
+    await stream.drain()
+    await stream.close()
+    closed = time.monotonic()
+    recorded = await settle(recorder)
+
+    assert {(rate, channels) for _, rate, channels, _ in taps} == {(48_000, stream_channels(taps))}
+    moments = [moment for *_, moment in taps]
+    assert moments == sorted(moments)
+    channels = stream_channels(taps)
+    tapped = samples(b"".join(data for data, *_ in taps)).reshape(-1, channels)[:, 0]
+    lead = np.flatnonzero(np.abs(tapped) > SILENT)[0] / 48_000
+    assert lead > 0.25, "the silence written before the reply did not reach the tap"
+    seconds = len(tapped) / 48_000
+    print(f"\ntap: {len(taps)} writes, {seconds:.2f} s over a stream open {closed - opened:.2f} s")
+    assert seconds == pytest.approx(closed - opened, abs=0.15)  # continuous, no holes
+    start, likeness = similarity(tapped, 48_000, recorded, RECORD_RATE)
+    assert likeness > 0.98, f"the tap does not match what the card played (r={likeness:.3f})"
+    ahead = recorder.time_at(start * RECORD_RATE) - taps[0][3]  # the first write's sound
+    print(f"the tap's write time precedes the sound at the sink by {ahead * 1000:.0f} ms")
+    # within the monitor's 10 ms step: the sound follows its write by at most the device's buffer
+    assert -0.02 < ahead < 0.2
+
+
+def stream_channels(taps: list[tuple[bytes, int, int, float]]) -> int:
+    return taps[0][2]
+
+
 async def test_abort_silences_the_speaker_within_one_block(
     virtual_sound_card: VirtualSoundCard,
 ) -> None:

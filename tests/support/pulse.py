@@ -8,6 +8,18 @@ rendering in 10 ms steps instead of 2-second blocks, and it is also the recorder
 rewind: a rewind re-renders sound the monitor already delivered, so a stream's first milliseconds
 went missing from recordings, and PortAudio streams with short buffers lost whole stretches.
 Clips are decoded by sox before paplay plays them (its libsndfile misreads 24-bit FLAC).
+
+`speakerphone()` (or the `speakerphone` fixture) turns it into a room for hands-free tests: the
+app's output reaches the microphone attenuated and delayed (an echo), mixed with a "user" sink that
+tests play the user's clips into:
+
+    app ─► SINK ─(loopback, echo_delay_ms, echo_gain_db)─┐
+                                                         ├─► ROOM sink ─► ROOM.monitor = microphone
+    play_user() ─► USER sink ─(loopback, ~20 ms, 0 dB)───┘
+
+SINK's own monitor is still recorded (what the app played, exactly), and the room's monitor has a
+recorder of its own (what the microphone heard). The loopbacks run with `adjust_time=0`: PulseAudio
+16's rate controller does not settle between null sinks, so their delay would drift.
 """
 
 from __future__ import annotations
@@ -34,6 +46,9 @@ import soxr
 from tests.support.environment import environment
 
 SINK = "assistant_test_speaker"
+USER_SINK = "assistant_test_user"  # the speakerphone's user: test clips are played into it
+ROOM_SINK = "assistant_test_room"  # the speakerphone's air: echo + user; its monitor is the mic
+USER_DELAY_MS = 20  # the user's path into the room: short, and its delay does not matter
 SINK_RATE = 48_000  # what a real card runs at; clients at other rates are resampled by PulseAudio
 RECORD_RATE = 48_000  # recordings of the monitor: int16 mono at this rate, no resampling
 _PROMPT_READS = 10  # this many small reads in a row: the sink renders in small steps now
@@ -325,16 +340,16 @@ class VirtualSoundCard:
 
     # -- what tests use -------------------------------------------------------------------------
 
-    def play_file(self, path: Path | str) -> PlayingFile:
+    def play_file(self, path: Path | str, *, sink: str | None = None) -> PlayingFile:
         """Start playing an audio file (anything sox reads) into the null sink, i.e. into the
-        virtual microphone; `.wait()` or `await .finished()` for the end."""
+        virtual microphone (or into `sink`); `.wait()` or `await .finished()` for the end."""
         path = Path(path)
         playable = self._as_wav(path)
         proc = subprocess.Popen(
             [
                 "paplay",
                 f"--server={self.server}",
-                f"--device={self.sink_name}",
+                f"--device={sink or self.sink_name}",
                 "--latency-msec=20",
                 str(playable),
             ],
@@ -366,15 +381,15 @@ class VirtualSoundCard:
                 raise RigError(f"sox could not convert {path.name}: {result.stderr.strip()}")
         return converted
 
-    def play_pcm(self, samples: np.ndarray, rate: int) -> PlayingFile:
-        """Start playing int16 mono samples into the null sink."""
+    def play_pcm(self, samples: np.ndarray, rate: int, *, sink: str | None = None) -> PlayingFile:
+        """Start playing int16 mono samples into the null sink (or into `sink`)."""
         path = self.folder / f"pcm-{len(self._players)}.wav"
         with wave.open(str(path), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(rate)
             out.writeframes(np.asarray(samples, dtype=np.int16).tobytes())
-        return self.play_file(path)
+        return self.play_file(path, sink=sink)
 
     def start_recording(self) -> Recorder:
         """Record the monitor (what was played into the sink) from now on."""
@@ -390,6 +405,19 @@ class VirtualSoundCard:
         finally:
             samples = recorder.stop()
         return samples[: round(seconds * RECORD_RATE)]
+
+    def speakerphone(
+        self, *, echo_delay_ms: int = 60, echo_gain_db: float = -6.0, warm_up_timeout: float = 10.0
+    ) -> Speakerphone:
+        """Make the card a speakerphone (see the module's docstring) until `.close()`: the default
+        input becomes the room's monitor. One at a time."""
+        phone = Speakerphone(self, echo_delay_ms, echo_gain_db)
+        try:
+            phone.open(warm_up_timeout)
+        except BaseException:
+            phone.close()
+            raise
+        return phone
 
     def unload_sink(self) -> None:
         """Pull the sound card out: the null sink and its monitor vanish."""
@@ -494,6 +522,104 @@ class VirtualSoundCard:
             return "(no log)"
 
 
+class Speakerphone:
+    """The card as a room (VirtualSoundCard.speakerphone): the app's output comes back into the
+    microphone as an echo, with whatever is played into the user sink."""
+
+    def __init__(self, card: VirtualSoundCard, echo_delay_ms: int, echo_gain_db: float) -> None:
+        self.card = card
+        self.echo_delay_ms = echo_delay_ms
+        self.echo_gain_db = echo_gain_db
+        self.user_sink = USER_SINK
+        self.microphone = f"{ROOM_SINK}.monitor"  # the default input while it is open
+        self._modules: list[str] = []
+        self._reader: _MonitorReader | None = None
+
+    def open(self, warm_up_timeout: float) -> None:
+        card = self.card
+        for sink in (USER_SINK, ROOM_SINK):
+            self._load(
+                "module-null-sink",
+                f"sink_name={sink}",
+                f"rate={SINK_RATE}",
+                "channels=2",
+                "norewinds=1",
+                f"sink_properties=device.description={sink}",
+            )
+        echo = self._load(*_loopback(card.source_name, self.echo_delay_ms))
+        self._load(*_loopback(f"{USER_SINK}.monitor", USER_DELAY_MS))
+        card._pactl("set-sink-input-volume", self._sink_input_of(echo), f"{self.echo_gain_db}dB")
+        card._pactl("set-default-source", self.microphone)
+        self._reader = _MonitorReader(card._client_env(), card.server, self.microphone)
+        if not self._reader.prompt.wait(warm_up_timeout):
+            raise RigError(
+                f"the room sink did not render in small steps within {warm_up_timeout} s"
+            )
+
+    def play_user(self, path: Path | str) -> PlayingFile:
+        """Start playing a clip as the user speaking in the room."""
+        return self.card.play_file(path, sink=self.user_sink)
+
+    def play_user_pcm(self, samples: np.ndarray, rate: int) -> PlayingFile:
+        return self.card.play_pcm(samples, rate, sink=self.user_sink)
+
+    def start_recording(self) -> Recorder:
+        """Record what the microphone hears (the room's monitor) from now on."""
+        if self._reader is None or not self._reader.alive:
+            raise RigError("the speakerphone is closed or its room reader died")
+        return self._reader.attach()
+
+    def echo_latency_ms(self) -> float:
+        """What PulseAudio reports for the echo loopback (buffer + sink latency), in ms."""
+        listing = self.card._pactl("list", "sink-inputs")
+        echo_module = self._modules[2] if len(self._modules) > 2 else None
+        for block in listing.split("\n\n"):
+            if f"Owner Module: {echo_module}" in block:
+                total = 0.0
+                for line in block.splitlines():
+                    line = line.strip()
+                    if line.startswith(("Buffer Latency:", "Sink Latency:")):
+                        total += float(line.split(":")[1].split()[0]) / 1000
+                return total
+        raise RigError("the echo loopback is not playing")
+
+    def close(self) -> None:
+        """Back to the plain card: the default input is the app's sink's monitor again."""
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+        with suppress(RigError, subprocess.TimeoutExpired):
+            self.card._pactl("set-default-source", self.card.source_name)
+        for module in reversed(self._modules):
+            with suppress(RigError, subprocess.TimeoutExpired):
+                self.card._pactl("unload-module", module)
+        self._modules.clear()
+
+    def _load(self, *args: str) -> str:
+        module = self.card._pactl("load-module", *args).strip()
+        self._modules.append(module)
+        return module
+
+    def _sink_input_of(self, module: str) -> str:
+        for block in self.card._pactl("list", "sink-inputs").split("\n\n"):
+            if f"Owner Module: {module}" in block:
+                return block.split("#", 1)[1].split()[0]
+        raise RigError(f"module {module} made no sink input")
+
+
+def _loopback(source: str, latency_ms: int) -> list[str]:
+    return [
+        "module-loopback",
+        f"source={source}",
+        f"sink={ROOM_SINK}",
+        f"latency_msec={latency_ms}",
+        "adjust_time=0",  # a fixed delay: the rate controller drifts between null sinks
+        "source_dont_move=true",
+        "sink_dont_move=true",
+        "remix=true",
+    ]
+
+
 @pytest.fixture(scope="session")
 def virtual_sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualSoundCard]:
     """A running virtual sound card; its PULSE_* variables are in os.environ meanwhile."""
@@ -510,6 +636,16 @@ def virtual_sound_card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vir
         leftovers = card.stop()
         if leftovers:
             pytest.fail("The virtual sound card left processes running:\n" + "\n".join(leftovers))
+
+
+@pytest.fixture
+def speakerphone(virtual_sound_card: VirtualSoundCard) -> Iterator[Speakerphone]:
+    """The session's card as a speakerphone for one test (60 ms echo at -6 dB)."""
+    phone = virtual_sound_card.speakerphone()
+    try:
+        yield phone
+    finally:
+        phone.close()
 
 
 @pytest.fixture
