@@ -57,3 +57,7 @@ if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ] || ! installed_ok; then
   $VENV/bin/python -m pip install -q -e '.[dev]'
   touch $STAMP
 fi
+
+# The end-of-turn model of hands-free mode (Smart Turn v3.2, BSD-2-Clause), taken from the one
+# wheel that publishes it and checked by its sha256; quick and silent once it is there.
+$VENV/bin/python scripts/fetch_smart_turn.py
