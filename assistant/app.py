@@ -18,7 +18,8 @@ import httpx
 from assistant import logs
 from assistant.config import Secrets, Settings, config_path, load_secrets, validate_settings
 from assistant.core.conversation import Conversation
-from assistant.core.errors import AssistantError, ConfigError
+from assistant.core.errors import AssistantError, ConfigError, DeviceError
+from assistant.core.hands_free import HandsFree, Listener, ListeningMode
 from assistant.core.history import HistoryStore
 from assistant.core.protocols import (
     AudioInput,
@@ -55,6 +56,15 @@ class Services:
     controller: TurnController
     history: HistoryStore | None = None
     handed_over: bool = False  # the transcriber went on to newer services, which close it
+    hands_free: HandsFree | None = None  # how a turn begins; set by build_services
+
+    def __post_init__(self) -> None:
+        if self.hands_free is None:
+            self.hands_free = HandsFree(self.controller, self._no_listener)
+
+    @staticmethod
+    def _no_listener() -> Listener:
+        raise DeviceError("Hands-free listening is not available here.")
 
     def hand_over_transcriber(self) -> Transcriber:
         """The loaded transcriber, for the services built next; `aclose` then leaves it open."""
@@ -62,6 +72,8 @@ class Services:
         return self.transcriber
 
     async def aclose(self) -> None:
+        if self.hands_free is not None:
+            await self.hands_free.aclose()
         await self.controller.aclose()
         close = None if self.handed_over else getattr(self.transcriber, "close", None)
         if close is not None:
@@ -194,9 +206,46 @@ def build_services(
         options=TurnOptions(max_recording_seconds=settings.audio.max_recording_seconds),
         history=history,
     )
+    hands_free = HandsFree(controller, lambda: make_listener(settings, output))
     return Services(
-        settings, client, connections, transcriber, synthesizer, output, controller, history
+        settings,
+        client,
+        connections,
+        transcriber,
+        synthesizer,
+        output,
+        controller,
+        history,
+        hands_free=hands_free,
     )
+
+
+def make_listener(settings: Settings, output: AudioOutput) -> Listener:
+    """The always-open microphone of hands-free and wake-word modes, with its models."""
+    from assistant.audio.listener import HandsFreeListener, ListeningParts
+    from assistant.audio.speaker import Speaker
+    from assistant.providers.vad_silero import SileroVoiceDetector
+
+    conversation = settings.conversation
+    canceller = turn_end = None
+    if conversation.echo_cancellation:
+        from assistant.providers.aec_webrtc import WebRtcEchoCanceller
+
+        canceller = WebRtcEchoCanceller
+    from assistant.providers.turn_end_smart import SmartTurnDetector, bundled_model_path
+
+    if bundled_model_path().is_file():
+        turn_end = SmartTurnDetector
+    else:  # without it a pause that adapts to the utterance ends the turn
+        log.warning("The end-of-turn model is missing; hands-free uses pauses alone.")
+    from assistant.providers.wake_word import OpenWakeWordDetector
+
+    def wake_word() -> OpenWakeWordDetector:  # fed only while waiting for the wake word
+        return OpenWakeWordDetector(conversation.wake_word)
+
+    parts = ListeningParts(SileroVoiceDetector, canceller, turn_end, wake_word)
+    speaker = output if isinstance(output, Speaker) else None
+    return HandsFreeListener(settings.audio.input_device, parts, speaker)
 
 
 def run_gui(settings: Settings, secrets: Secrets, path: Path | None = None) -> int:
@@ -247,11 +296,15 @@ class GuiSession:
         window.settings_requested.connect(self.open_settings)
         window.history_requested.connect(self.open_history)
         window.model_chosen.connect(self._model_chosen)
+        window.listening_mode_chosen.connect(
+            lambda mode: window.tasks.start(self.choose_listening_mode(mode))
+        )
         window.model_banner.builtin_available = bundled_model_available()  # a file check
         window.show()
         window.open_conversation()  # the last conversation, where it was left
         self.services.controller.start()
         window.check_brain_now()
+        await self._listen_as_set()
         try:
             await closed.wait()
         finally:
@@ -309,7 +362,31 @@ class GuiSession:
         self.window.set_talk_mode(settings.audio.talk_mode)
         self.services.controller.start()
         self.window.check_brain_now()
-        await old.aclose()
+        await old.aclose()  # first: the old listener lets go of the microphone
+        await self._listen_as_set()
+
+    async def choose_listening_mode(self, mode: ListeningMode) -> None:
+        """The window's choice of how a turn begins: used at once, and kept in the settings."""
+        from assistant.config import save_settings
+
+        assert self.services is not None and self.services.hands_free is not None
+        await self.services.hands_free.switch(mode)
+        chosen = self.services.hands_free.mode  # push-to-talk, if the microphone failed
+        if self.window is not None:
+            self.window.listening_mode.show_mode(chosen)
+        if chosen.value != self.settings.conversation.mode:
+            self.settings.conversation.mode = chosen.value
+            try:
+                await asyncio.to_thread(save_settings, self.settings, self.path)
+            except AssistantError as error:
+                if self.window is not None:
+                    self.window.report(error.message)
+
+    async def _listen_as_set(self) -> None:
+        """Open the microphone if the settings say hands-free or wake word."""
+        assert self.window is not None
+        self.window.wake_phrase = self.settings.conversation.wake_word.replace("_", " ").title()
+        await self.choose_listening_mode(ListeningMode(self.settings.conversation.mode))
 
     def open_history(self) -> None:
         """The History dialog (one per window, read afresh each time it opens)."""

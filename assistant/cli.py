@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant import __version__, logs
+from assistant import __version__, converse, logs
 from assistant.config import Secrets, Settings, config_path, load_secrets, load_settings
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
+from assistant.core.hands_free import ListeningMode
 from assistant.core.protocols import AudioInput, Recording
 from assistant.core.turn import SLOW_REPLY
 
@@ -88,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
         "turn", parents=[common], help="one whole voice turn, with a file as the microphone"
     )
     turn.add_argument("--wav", required=True, metavar="FILE", help="what the user says")
+    converse.add_parser(sub, common)
     return top
 
 
@@ -115,6 +117,8 @@ def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
         secrets = load_secrets()
         if args.command in (None, "gui"):
             return wiring.run_gui(settings, secrets, path)
+        if args.command == "converse":
+            return asyncio.run(_converse(args, settings, secrets, wiring))
         command = {"transcribe": _transcribe, "speak": _speak, "turn": _turn}[args.command]
         result = asyncio.run(command(args, settings, secrets, wiring))
     except ConfigError as error:
@@ -164,6 +168,13 @@ async def _turn(
         controller.release()
 
     return await _drive(services, talk, load_model=True)
+
+
+async def _converse(
+    args: argparse.Namespace, settings: Settings, secrets: Secrets, wiring: Wiring
+) -> int:
+    mode = ListeningMode(args.mode or settings.conversation.mode)
+    return await converse.converse(args, wiring.build_services(settings, secrets), mode)
 
 
 async def _drive(services: Any, act: Callable[[Any], None], *, load_model: bool) -> dict[str, Any]:

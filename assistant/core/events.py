@@ -69,6 +69,7 @@ class TurnFinished:
     user_text: str
     reply_text: str  # what was spoken (all of it, or up to the barge-in)
     interrupted: bool
+    written_text: str = ""  # all the model wrote, heard or not (a reply's turn only)
 
 
 Event = (

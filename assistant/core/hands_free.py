@@ -27,7 +27,7 @@ from assistant.core.turn import TurnController
 log = logging.getLogger(__name__)
 
 
-class Mode(Enum):
+class ListeningMode(Enum):
     PUSH_TO_TALK = "push_to_talk"
     HANDS_FREE = "hands_free"
     WAKE_WORD = "wake_word"
@@ -81,7 +81,7 @@ class Listener(Protocol):
 WAKE_WORD_FOLLOW_UP_SECONDS = 6.0
 
 
-class ConversationMode:
+class HandsFree:
     """Owns the listener for the modes that need one, and switches modes at once."""
 
     def __init__(
@@ -92,29 +92,32 @@ class ConversationMode:
         follow_up_seconds: float = WAKE_WORD_FOLLOW_UP_SECONDS,
     ) -> None:
         self.controller = controller
-        self.mode = Mode.PUSH_TO_TALK
+        self.mode = ListeningMode.PUSH_TO_TALK
         self._make_listener = make_listener
         self._listener: Listener | None = None
         self._follow_up_seconds = follow_up_seconds
         self._closing: asyncio.TimerHandle | None = None
+        self._fallback: asyncio.Task[None] | None = None  # to push-to-talk, the microphone lost
         self.on_wake: Callable[[str], None] = lambda phrase: None  # a cue, in the GUI or CLI
         controller.events.connect(self._on_controller_event)
 
-    async def switch(self, mode: Mode) -> None:
+    async def switch(self, mode: ListeningMode) -> None:
         """Use `mode` from now on; the microphone opens or closes accordingly. If it cannot
         open, the mode falls back to push-to-talk and the user is told why."""
-        if mode is self.mode and (self._listener is not None) == (mode is not Mode.PUSH_TO_TALK):
+        if mode is self.mode and (self._listener is not None) == (
+            mode is not ListeningMode.PUSH_TO_TALK
+        ):
             return
         await self._stop_listening()
         self.mode = mode
-        if mode is Mode.PUSH_TO_TALK:
+        if mode is ListeningMode.PUSH_TO_TALK:
             self._say_state()
             return
         listener = self._make_listener()
         try:
-            await listener.start(self._on_listened, wake_word=mode is Mode.WAKE_WORD)
+            await listener.start(self._on_listened, wake_word=mode is ListeningMode.WAKE_WORD)
         except AssistantError as error:
-            self.mode = Mode.PUSH_TO_TALK
+            self.mode = ListeningMode.PUSH_TO_TALK
             self.controller.events.emit(Notice(error.message, is_error=True))
             self._say_state()
             return
@@ -147,7 +150,9 @@ class ConversationMode:
                 self.on_wake(phrase)
             case ListenerFailed(error):
                 self.controller.events.emit(Notice(error.message, is_error=True))
-                asyncio.get_running_loop().create_task(self.switch(Mode.PUSH_TO_TALK))
+                self._fallback = asyncio.get_running_loop().create_task(
+                    self.switch(ListeningMode.PUSH_TO_TALK)
+                )
 
     def _on_controller_event(self, event: object) -> None:
         # A turn that is over, in wake-word mode: a follow-up needs no wake word for a while.
@@ -155,7 +160,7 @@ class ConversationMode:
             self._close_later_if_done()
 
     def _close_later_if_done(self) -> None:
-        if self.mode is not Mode.WAKE_WORD or self._listener is None:
+        if self.mode is not ListeningMode.WAKE_WORD or self._listener is None:
             return
         self._cancel_closing()
         loop = asyncio.get_running_loop()
@@ -189,11 +194,11 @@ class ConversationMode:
 
 __all__ = [
     "WAKE_WORD_FOLLOW_UP_SECONDS",
-    "ConversationMode",
+    "HandsFree",
     "ListenEvent",
     "Listener",
     "ListenerFailed",
-    "Mode",
+    "ListeningMode",
     "NotSpeech",
     "SpeechBegan",
     "Utterance",

@@ -434,7 +434,10 @@ class TurnController:
             if number == self._conversation_number and reply.written:
                 self.conversation.add_assistant(heard, interrupted=True)
             reply.record.interrupt(heard)
-            self._finish(timeline, user_text, heard, opened_before, interrupted=True)
+            written = "".join(reply.written)
+            self._finish(
+                timeline, user_text, heard, opened_before, interrupted=True, written=written
+            )
             await feed.aclose()  # last: a second cancellation must not skip the lines above
             raise
         finally:
@@ -444,7 +447,7 @@ class TurnController:
         text = "".join(reply.written)
         self.conversation.add_assistant(text)
         reply.record.finish()
-        self._finish(timeline, user_text, text, opened_before, interrupted=False)
+        self._finish(timeline, user_text, text, opened_before, interrupted=False, written=text)
 
     async def _reply_pieces(self, feed: ReplyFeed, reply: _Reply) -> AsyncIterator[Piece]:
         """The pieces of the reply to speak, as the model writes it.
@@ -536,8 +539,9 @@ class TurnController:
         opened_before: int,
         *,
         interrupted: bool,
+        written: str = "",
     ) -> None:
-        self._report(timeline, user_text, reply, opened_before, interrupted=interrupted)
+        self._report(timeline, user_text, reply, opened_before, interrupted, written)
         if not interrupted:
             self._idle()
 
@@ -547,15 +551,15 @@ class TurnController:
         user_text: str,
         reply: str,
         opened_before: int,
-        *,
         interrupted: bool,
+        written: str = "",
     ) -> None:
         """TurnFinished: the turn is over, and how long each of its steps took."""
         timeline.finished = clock()
         timeline.interrupted = interrupted
         timeline.connections_opened = self.connections.opened - opened_before
         self.last_timeline = timeline
-        self._emit(TurnFinished(timeline, user_text, reply, interrupted))
+        self._emit(TurnFinished(timeline, user_text, reply, interrupted, written))
 
     def _report_once(self, timeline: TurnTimeline, opened_before: int) -> None:
         """A turn that failed before its reply was recorded still shows its timings."""

@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from assistant.core.errors import AssistantError, ModelMissing
 from assistant.core.events import TurnFinished, TurnState
+from assistant.core.hands_free import ListeningMode
 from assistant.core.turn import TurnController
 from assistant.ui.brain_banner import BrainBanner
 from assistant.ui.bridge import EventBridge
 from assistant.ui.conversation_view import ConversationView
 from assistant.ui.latency_view import LatencyView
+from assistant.ui.listening_mode_box import ListeningModeBox
 from assistant.ui.mode_switch import Mode, ModeSwitch
 from assistant.ui.model_banner import ModelBanner
 from assistant.ui.read_aloud_box import ReadAloudBox
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     history_requested = Signal()
     model_chosen = Signal(str)  # another speech model to use: a folder, or "bundled"
+    listening_mode_chosen = Signal(object)  # ListeningMode: how a turn begins
 
     def __init__(
         self,
@@ -105,6 +108,8 @@ class MainWindow(QMainWindow):
         self.latency = LatencyView()
         self.status = StatusLine()
         self.talk = TalkButton(talk_mode)
+        self.listening_mode = ListeningModeBox()
+        self.wake_phrase = "Hey Jarvis"  # said by the state line in wake-word mode
         self.stop_button = QPushButton("&Stop")
         self.stop_button.setAccessibleName("Stop")
         self.stop_button.setToolTip("Stop listening or speaking at once (Esc)")
@@ -132,6 +137,7 @@ class MainWindow(QMainWindow):
         message_layout.addWidget(self.message, 1)
         message_layout.addWidget(self.send_button)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.listening_mode)
         buttons.addWidget(self.talk, 1)
         buttons.addStretch(0)  # takes the room when Talk is hidden (Read aloud)
         buttons.addWidget(self.stop_button)
@@ -154,6 +160,7 @@ class MainWindow(QMainWindow):
             self.stop_button,
             self.message,
             self.send_button,
+            self.listening_mode,
             self.read_aloud_box.text,
             self.read_aloud_box.read_button,
             self.conversation,
@@ -181,6 +188,7 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.settings_requested)
         self.timings_button.toggled.connect(self.latency.setVisible)
         self.mode_switch.mode_changed.connect(self.set_mode)
+        self.listening_mode.mode_chosen.connect(self.listening_mode_chosen)
         self.banner.settings_requested.connect(self.settings_requested)
         self.banner.retry_requested.connect(self.check_brain_now)
         self.model_banner.retry_requested.connect(self._load_again)
@@ -198,6 +206,7 @@ class MainWindow(QMainWindow):
         shortcuts: list[tuple[str, Callable[[], object]]] = [
             ("Escape", self._stop),
             ("Ctrl+N", self.new_conversation),
+            ("Ctrl+L", self.listening_mode.showPopup),
             ("Ctrl+H", self.history_requested.emit),
             ("Ctrl+,", self.settings_requested.emit),
             *((f"Ctrl+{n + 1}", lambda m=mode: self.set_mode(m)) for n, mode in enumerate(Mode)),
@@ -381,6 +390,10 @@ class MainWindow(QMainWindow):
             case TurnState.READY:
                 return (f"Ready. {self._hint}" if self._hint else self._ready_text()), Activity.IDLE
             case TurnState.LISTENING:
+                if self.listening_mode.mode is not ListeningMode.PUSH_TO_TALK and not (
+                    self.talk.talking
+                ):
+                    return "Listening… I answer when you pause.", Activity.LISTENING
                 done = "let go of Talk" if holding else "click Talk again"
                 return f"Listening… {done} when you are done.", Activity.LISTENING
             case TurnState.TRANSCRIBING:
@@ -400,6 +413,10 @@ class MainWindow(QMainWindow):
         how = "Hold Talk (or Space)" if self.talk.mode == "hold" else "Click Talk (or press Space)"
         if self.mode is Mode.READ_ALOUD:
             return "Ready. Type or paste text, then press Read aloud."
+        if self.listening_mode.mode is ListeningMode.HANDS_FREE:
+            return "Hands-free: listening. Just speak; I answer when you pause."
+        if self.listening_mode.mode is ListeningMode.WAKE_WORD:
+            return f"Wake word: waiting for “{self.wake_phrase}”, then speak."
         if self.mode is Mode.DICTATION:
             return f"Ready to take dictation. {how} and speak."
         return f"Ready. {how} and speak, or type a message."

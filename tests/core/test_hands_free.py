@@ -9,9 +9,9 @@ from collections.abc import Callable
 from assistant.core.errors import DeviceError
 from assistant.core.events import Notice, TurnFinished, TurnState
 from assistant.core.hands_free import (
-    ConversationMode,
+    HandsFree,
     ListenEvent,
-    Mode,
+    ListeningMode,
     NotSpeech,
     SpeechBegan,
     Utterance,
@@ -54,10 +54,12 @@ def utterance() -> Utterance:
     return Utterance(Recording(b"\x10\x00" * 16_000, 16_000), now - 1.0, now)
 
 
-async def hands_free(rig: Rig, mode: Mode = Mode.HANDS_FREE, **options: float) -> MemoryListener:
+async def hands_free(
+    rig: Rig, mode: ListeningMode = ListeningMode.HANDS_FREE, **options: float
+) -> MemoryListener:
     listener = MemoryListener()
-    rig.mode = ConversationMode(rig.controller, lambda: listener, **options)  # type: ignore[attr-defined]
-    await rig.mode.switch(mode)  # type: ignore[attr-defined]
+    rig.hands_free = HandsFree(rig.controller, lambda: listener, **options)  # type: ignore[attr-defined]
+    await rig.hands_free.switch(mode)  # type: ignore[attr-defined]
     return listener
 
 
@@ -103,8 +105,8 @@ async def test_a_cough_goes_back_to_ready_quietly() -> None:
 async def test_switching_modes_opens_and_closes_the_microphone_at_once() -> None:
     rig = await rig_with(MemoryChat())
     listener = await hands_free(rig)
-    await rig.mode.switch(Mode.PUSH_TO_TALK)  # type: ignore[attr-defined]
-    assert listener.stopped and not rig.mode.listening  # type: ignore[attr-defined]
+    await rig.hands_free.switch(ListeningMode.PUSH_TO_TALK)  # type: ignore[attr-defined]
+    assert listener.stopped and not rig.hands_free.listening  # type: ignore[attr-defined]
     listener.say(SpeechBegan(clock()))  # a late event from the closed microphone
     assert rig.controller.state is TurnState.READY
 
@@ -112,9 +114,9 @@ async def test_switching_modes_opens_and_closes_the_microphone_at_once() -> None
 async def test_a_microphone_that_cannot_open_falls_back_to_push_to_talk_and_says_why() -> None:
     rig = await rig_with(MemoryChat())
     broken = MemoryListener(DeviceError("No microphone was found. Connect one."))
-    mode = ConversationMode(rig.controller, lambda: broken)
-    await mode.switch(Mode.HANDS_FREE)
-    assert mode.mode is Mode.PUSH_TO_TALK
+    mode = HandsFree(rig.controller, lambda: broken)
+    await mode.switch(ListeningMode.HANDS_FREE)
+    assert mode.mode is ListeningMode.PUSH_TO_TALK
     assert [e.message for e in rig.events if isinstance(e, Notice)] == [
         "No microphone was found. Connect one."
     ]
@@ -122,9 +124,9 @@ async def test_a_microphone_that_cannot_open_falls_back_to_push_to_talk_and_says
 
 async def test_the_wake_word_conversation_closes_a_while_after_the_answer() -> None:
     rig = await rig_with(MemoryChat())
-    listener = await hands_free(rig, Mode.WAKE_WORD, follow_up_seconds=0.2)
+    listener = await hands_free(rig, ListeningMode.WAKE_WORD, follow_up_seconds=0.2)
     woken: list[str] = []
-    rig.mode.on_wake = woken.append  # type: ignore[attr-defined]
+    rig.hands_free.on_wake = woken.append  # type: ignore[attr-defined]
     assert listener.wake_word is True
     listener.say(WakeWordHeard("hey jarvis"))
     listener.say(SpeechBegan(clock()))

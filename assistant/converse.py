@@ -1,0 +1,132 @@
+"""`assistant converse`: a whole conversation on the configured microphone and speaker, without the
+window, until N user turns were answered or S seconds passed. With `--json`, one JSON object per
+line for each finished turn, and nothing else on stdout:
+
+    {"transcript": ..., "reply": ..., "heard": ..., "interrupted": ..., "timeline": {...}}
+
+`timeline` is in milliseconds from the end of the user's speech (`end_of_speech_ms` is 0):
+`transcript_ready_ms`, `first_token_ms`, `first_audio_ms`, and `barge_in_ms` (the user's speech
+onset to silence) when the reply was cut off by voice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import threading
+from typing import Any
+
+from assistant.core.events import Event, Notice, TurnFinished, TurnState
+from assistant.core.hands_free import ListeningMode
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    converse = commands.add_parser(
+        "converse",
+        parents=[common],
+        help="talk with the assistant on the microphone and speaker, without the window",
+    )
+    converse.add_argument(
+        "--mode",
+        choices=[mode.value for mode in ListeningMode],
+        help="how a turn begins (default: [conversation] mode; push_to_talk: Enter starts and "
+        "ends each turn)",
+    )
+    converse.add_argument("--turns", type=int, metavar="N", help="stop after N answered turns")
+    converse.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+
+
+async def converse(args: argparse.Namespace, services: Any, mode: ListeningMode) -> int:
+    """Run the conversation; 0 when it ran to its end (turns, seconds, or the end of input in
+    push-to-talk), 1 if it could not start (the model or the microphone, said on stderr)."""
+    controller = services.controller
+    answered = 0
+    done = asyncio.Event()
+
+    def observe(event: Event) -> None:
+        nonlocal answered
+        if isinstance(event, TurnFinished) and event.user_text:
+            _report(args, event)
+            if not event.interrupted:
+                answered += 1
+                if args.turns is not None and answered >= args.turns:
+                    done.set()
+        elif isinstance(event, Notice):
+            print(f"({event.message})", file=sys.stderr, flush=True)
+
+    controller.events.connect(observe)
+    try:
+        controller.start()
+        await controller.wait_ready()
+        if controller.state is TurnState.ERROR:
+            return 1
+        await services.hands_free.switch(mode)
+        if services.hands_free.mode is not mode:  # the microphone could not be opened: said above
+            return 1
+        print(_waiting_words(mode), file=sys.stderr, flush=True)
+        if mode is ListeningMode.PUSH_TO_TALK:
+            _enter_to_talk(controller, done)
+        with contextlib.suppress(TimeoutError):  # the time asked for is up: a normal end
+            await asyncio.wait_for(done.wait(), args.seconds)
+        await controller.wait()
+    finally:
+        await services.hands_free.aclose()
+        await services.aclose()
+    return 0
+
+
+def _report(args: argparse.Namespace, event: TurnFinished) -> None:
+    timeline = event.timeline.to_dict()
+    if args.json:
+        line = {
+            "transcript": event.user_text,
+            "reply": event.written_text or event.reply_text,
+            "heard": event.reply_text,
+            "interrupted": event.interrupted,
+            "timeline": timeline,
+        }
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        return
+    print(f"You: {event.user_text}", flush=True)
+    cut = " [interrupted]" if event.interrupted else ""
+    print(f"Assistant: {event.reply_text}{cut}", flush=True)
+
+
+def _waiting_words(mode: ListeningMode) -> str:
+    if mode is ListeningMode.HANDS_FREE:
+        return "Listening: speak, and I answer when you pause. Ctrl+C ends."
+    if mode is ListeningMode.WAKE_WORD:
+        return "Waiting for the wake word. Ctrl+C ends."
+    return "Press Enter to start talking, and Enter again when you are done. Ctrl+C ends."
+
+
+def _enter_to_talk(controller: Any, done: asyncio.Event) -> None:
+    """Push-to-talk without a window: each line typed toggles Talk; the end of input ends the
+    conversation. stdin is read by a daemon thread, which a blocked read cannot keep alive."""
+    loop = asyncio.get_running_loop()
+    talking = False
+
+    def toggle(line: str) -> None:
+        nonlocal talking
+        if not line:
+            done.set()
+            return
+        if talking:
+            controller.release()
+        else:
+            controller.press()
+        talking = not talking
+
+    def read() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the conversation is over
+            while line := sys.stdin.readline():
+                loop.call_soon_threadsafe(toggle, line)
+            loop.call_soon_threadsafe(toggle, "")
+
+    threading.Thread(target=read, name="enter-to-talk", daemon=True).start()
+
+
+__all__ = ["add_parser", "converse"]

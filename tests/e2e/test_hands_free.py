@@ -1,0 +1,103 @@
+"""Hands-free on the real rig: the app as `build_services` wires it (the always-open microphone,
+WebRTC AEC3 fed by the Speaker's tap, Silero VAD, Smart Turn, Whisper tiny.en, the Piper voice),
+on a virtual speakerphone where the assistant's own voice comes back into the microphone.
+
+A real clip asks a question and is answered without any button; a long reply in Piper's voice
+(real speech, which the voice detector would take for the user's) plays out without cutting
+itself off; and with the canceller turned off, the same reply does cut itself off: the test
+measures something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from assistant.app import Services, build_services
+from assistant.config import Secrets, Settings
+from assistant.core.events import Event, TurnFinished, TurnState
+from assistant.core.hands_free import ListeningMode
+from tests.support.chat_server import ChatServer
+from tests.support.pulse import Speakerphone
+from tests.support.speech import SPEECH, references, word_error_rate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.audio, pytest.mark.timeout(180)]
+
+QUESTION = "ds_2830-3980-0043.wav"  # "Experience proves this", 2 s
+LONG_REPLY = " ".join(
+    [
+        "Here is a long answer, so that you can hear how the assistant keeps talking.",
+        "It has several sentences, each one spoken in turn by the offline voice.",
+        "The microphone stays open the whole time, and it hears every one of them.",
+        "Yet the echo canceller takes them out again before the voice detector listens.",
+        "So the assistant never answers itself, and it never cuts itself off.",
+        "That is the whole point of this rather long reply, which ends here.",
+    ]
+)
+
+
+@contextlib.asynccontextmanager
+async def hands_free(
+    speakerphone: Speakerphone, loopback: Any, tls: Any, *, echo_cancellation: bool = True
+) -> AsyncIterator[tuple[Services, list[Event]]]:
+    chat = ChatServer(reply=LONG_REPLY, token_chars=8)
+    server = loopback(chat.handler)
+    settings = Settings()
+    settings.llm.base_url = server.url + "/v1"
+    settings.llm.model = "test-model"
+    settings.network.ca_file = str(tls.ca_file)
+    settings.conversation.echo_cancellation = echo_cancellation
+    services = build_services(settings, Secrets())
+    events: list[Event] = []
+    services.controller.events.connect(events.append)
+    try:
+        services.controller.start()
+        await services.controller.wait_ready()
+        assert services.hands_free is not None
+        await services.hands_free.switch(ListeningMode.HANDS_FREE)
+        assert services.hands_free.mode is ListeningMode.HANDS_FREE, events
+        await asyncio.sleep(1.0)  # the detector settles on the room's silence
+        yield services, events
+    finally:
+        await services.aclose()
+
+
+def finished(events: list[Event]) -> list[TurnFinished]:
+    return [e for e in events if isinstance(e, TurnFinished)]
+
+
+async def until(condition: Any, seconds: float) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {seconds} s")
+
+
+async def test_a_spoken_question_is_answered_and_the_long_reply_never_interrupts_itself(
+    speakerphone: Speakerphone, loopback: Any, tls: Any
+) -> None:
+    async with hands_free(speakerphone, loopback, tls) as (services, events):
+        speakerphone.play_user(SPEECH / QUESTION)
+        await until(lambda: finished(events), 90)  # heard, answered, said to its end
+        [turn] = finished(events)
+        assert word_error_rate(references()[QUESTION], turn.user_text) <= 0.25, turn.user_text
+        assert not turn.interrupted, "the assistant cut itself off: it heard its own voice"
+        assert turn.reply_text == LONG_REPLY
+        assert services.controller.state is TurnState.READY
+        timings = turn.timeline.to_dict()
+        print(f"\nhands-free turn: {timings}")
+        assert timings["end_of_speech_ms"] == 0.0 and timings["first_audio_ms"] is not None
+
+
+async def test_without_the_canceller_the_assistant_hears_itself(
+    speakerphone: Speakerphone, loopback: Any, tls: Any
+) -> None:
+    async with hands_free(speakerphone, loopback, tls, echo_cancellation=False) as (_, events):
+        speakerphone.play_user(SPEECH / QUESTION)
+        await until(lambda: finished(events), 90)
+        assert finished(events)[0].interrupted  # its own voice was taken for the user's
