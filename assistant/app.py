@@ -1,5 +1,9 @@
 """The composition root: the only module that names concrete classes. It builds THE app-wide HTTP
-client, the adapters and the turn controller, then hands them to the GUI or the command line."""
+client, the adapters and the turn controller, then hands them to the GUI or the command line.
+
+Why one file (over 450 lines): only this module may name concrete classes, so all the wiring is
+here until it is split by run mode (the services, the GUI session, the Settings checks: issue 15,
+item 4); splitting it sooner would mean several modules importing every adapter."""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Typed settings: the TOML file, its validation, and where secrets come from.
 
+Why one file (over 450 lines), for now: it is to become a package (the schema with each rule beside
+its field, loading, saving, secrets: issue 15, item 3); until then the rules and the fields they
+check are kept in one place, so that a rule is never defined twice.
+
 Settings live in a TOML file the user may edit by hand; API keys never do: they come from the
 environment or the OS keyring (docs/configuration.md lists every key).
 """

@@ -24,7 +24,11 @@ CLIP = SPEECH / "ds_2830-3980-0043.wav"
 
 
 def run_cli(
-    *args: str, home: Path, extra_env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    home: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 120,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -41,6 +45,7 @@ def run_cli(
         [sys.executable, "-m", "assistant", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         env=env,
         timeout=timeout,
         check=False,
@@ -191,3 +196,11 @@ ca_file = "{tls.ca_file}"
         assert timeline[key] is not None and timeline[key] >= 0
     assert timeline["connections_opened"] == 2
     assert API_KEY not in result.stdout + result.stderr
+
+
+def test_converse_in_push_to_talk_ends_with_its_input(tmp_path: Path) -> None:
+    # No sound card needed: Enter toggles Talk, and the end of input ends the conversation.
+    result = run_cli("converse", "--mode", "push_to_talk", "--json", home=tmp_path, stdin="")
+    assert result.returncode == 0, result.stderr
+    assert "Press Enter to start talking" in result.stderr
+    assert result.stdout == ""  # --json: one line per finished turn, and there was none

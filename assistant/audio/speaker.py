@@ -1,5 +1,9 @@
 """The speaker: one PyAudio output stream per reply, fed by a writer thread in short blocks.
 
+Why one file (over 450 lines): the stream and its writer thread share one lock and the state it
+guards (the queue, the tags being played, the device's room); cut in two, each side of that lock
+would live where the other cannot be read beside it.
+
 The event loop only queues audio; the writer thread does PortAudio's writes (each once the device
 has room, so a device that takes nothing is given up rather than waited on forever), keeps the
 device busy with silence while the queue is dry (so its latency never changes), and reports when

@@ -1,5 +1,9 @@
 """Cuts a streamed reply into pieces a voice can start saying while the model is still writing.
 
+Why one file (over 450 lines): it is one state machine over one buffer of unsent text; every
+boundary rule (sentence marks, abbreviations, clauses, code, wide characters) reads and moves the
+same position, and is tested against the others by the property tests.
+
 A piece is handed out only once no later text can move its end, so the pieces never depend on
 how the stream happened to be chunked.
 """

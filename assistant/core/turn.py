@@ -1,6 +1,10 @@
 """The turn controller: press, speak, release, hear the answer. The one owner of the turn's state
 and tasks; the GUI and the command line only call its intents and observe its events.
 
+Why one file (over 450 lines): DESIGN.md keeps the turn's states and what each intent does in
+each of them in one place; what can leave without spreading that (the reply's pacing, `_Reply`
+and `_Pacing`) is to move with the split-once pipeline of issue 16, item 6.
+
     press ─► LISTENING ─ release ─► TRANSCRIBING ─► THINKING ─► SPEAKING ─► READY
                  any error ─► ERROR (message says what to do; the next press starts over)
     press or stop while busy: barge-in (the running turn is cancelled, history keeps what was heard)
@@ -318,12 +322,9 @@ class TurnController:
                 self._end_early(timeline, opened_before, TOO_SHORT)
                 return
             await self._transcribe_and_answer(recording, timeline, opened_before, NOTHING_HEARD)
-        except AssistantError as error:
+        except Exception as error:  # a bug too: keep the app alive, keep the details in the log
             self._report_once(timeline, opened_before)
-            self._fail(error)
-        except Exception as error:  # a bug: keep the app alive, keep the details in the log
-            self._report_once(timeline, opened_before)
-            self._fail_unexpectedly(error)
+            self._fail_any(error)
         finally:
             if timeline.input_overflows:
                 self._emit(
@@ -335,12 +336,9 @@ class TurnController:
         opened_before = self.connections.opened
         try:
             await self._transcribe_and_answer(recording, timeline, opened_before, "")
-        except AssistantError as error:
+        except Exception as error:  # a bug too: keep the app alive, keep the details in the log
             self._report_once(timeline, opened_before)
-            self._fail(error)
-        except Exception as error:  # a bug: keep the app alive, keep the details in the log
-            self._report_once(timeline, opened_before)
-            self._fail_unexpectedly(error)
+            self._fail_any(error)
 
     async def _transcribe_and_answer(
         self, recording: Recording, timeline: TurnTimeline, opened_before: int, unheard: str
@@ -596,6 +594,13 @@ class TurnController:
         log.warning("turn failed: %s", error.message)
         self._emit(Notice(error.message, is_error=True))
         self._set_state(TurnState.ERROR, error.message)
+
+    def _fail_any(self, error: Exception) -> None:
+        """An error the user is told in its own words, or a bug told as one."""
+        if isinstance(error, AssistantError):
+            self._fail(error)
+        else:
+            self._fail_unexpectedly(error)
 
     def _fail_unexpectedly(self, error: Exception) -> None:
         log.exception("unexpected error in a turn")

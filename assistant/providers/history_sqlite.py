@@ -2,6 +2,10 @@
 user only. Each write is its own small transaction, done on the store's own writer thread, so a
 crash (even SIGKILL) loses nothing that was already shown (a reply is stored piece by piece while
 it is written, then joined up) and another program holding the file never stalls the event loop.
+
+Why one file (over 450 lines): the reads, the writer thread, the recovery at start-up and the
+writers' lock files all depend on one schema and one rule of who may close a reply; apart, the
+rule would have to be repeated.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from assistant.providers.http import (
     network_error,
     retry_after,
     scrub,
+    status_error,
 )
 from assistant.providers.llm.openai_chat import OpenAiChat
 from assistant.providers.stt.openai_remote import RemoteTranscriber
@@ -291,8 +292,6 @@ async def test_a_reply_cut_by_the_service_is_spoken_then_told(
 def test_a_retry_after_date_far_in_the_future_is_not_told_in_seconds() -> None:
     far = format_datetime(datetime.now(UTC) + timedelta(days=26_000), usegmt=True)
     service = Service("chat service", "https://127.0.0.1/v1/chat/completions", "Settings")
-    from assistant.providers.http import status_error
-
     error = status_error(429, service, retry_after=retry_after(far))
     message = str(getattr(error, "error", error))
     assert "more than a day" in message

@@ -1,4 +1,5 @@
-"""What one chunk of an OpenAI-compatible chat stream carries, read leniently: servers differ.
+"""What one chunk of an OpenAI-compatible chat stream carries, read leniently (servers differ),
+and what a whole reply carried (`ReplySeen`), to tell why it had no text or was cut short.
 
 - `delta.content` as a string (the usual), or as a list of parts
   (`[{"type": "text", "text": ...}]`);
@@ -66,4 +67,40 @@ def _text_of(content: object) -> str:
     return ""
 
 
-__all__ = ["ChunkContent", "read_chunk"]
+@dataclass
+class ReplySeen:
+    """What one reply's stream carried so far, to say why it had no text or was cut."""
+
+    written: int = 0  # characters of text
+    events: int = 0
+    reasoning: int = 0  # characters of reasoning, neither shown nor spoken
+    tool_calls: bool = False
+    finish_reason: str = ""
+    head: bytes = b""  # the body's first bytes
+
+    def note(self, content: ChunkContent) -> None:
+        self.written += len(content.text)
+        self.reasoning += len(content.reasoning)
+        self.tool_calls = self.tool_calls or content.tool_calls
+        self.finish_reason = content.finish_reason or self.finish_reason
+
+
+CUT_REASONS = ("length", "content_filter")
+
+
+def cut_words(finish_reason: str, *, before_any_text: bool = False) -> str:
+    """Why a reply ended early (`finish_reason` in CUT_REASONS), and what to do."""
+    if finish_reason == "content_filter":
+        return "The chat service's content filter stopped the answer, so it is cut off."
+    if before_any_text:
+        return (
+            "The model reached its length limit before it wrote any answer. Ask for a shorter "
+            "answer, or raise the model's output limit on the server."
+        )
+    return (
+        "The answer is cut off: the model reached its length limit. Ask for a shorter answer, "
+        "or raise the model's output limit on the server."
+    )
+
+
+__all__ = ["CUT_REASONS", "ChunkContent", "ReplySeen", "cut_words", "read_chunk"]

@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,7 +49,7 @@ from assistant.providers.http import (
     translated,
     with_retries,
 )
-from assistant.providers.llm.chat_chunks import ChunkContent, read_chunk
+from assistant.providers.llm.chat_chunks import CUT_REASONS, ReplySeen, cut_words, read_chunk
 from assistant.providers.llm.presets import PRESETS
 from assistant.providers.llm.sse import SseEvent, SseParser
 
@@ -225,7 +224,7 @@ class OpenAiChat:
     ) -> AsyncGenerator[str, None]:
         """The text of each event; at the end, an error for a reply that carried no text or that
         the service cut short."""
-        reply = _ReplySeen()
+        reply = ReplySeen()
         async with aclosing(self._events(response, deadline, reply)) as events:
             async for event in events:
                 if event.event == "error":
@@ -237,11 +236,11 @@ class OpenAiChat:
                     yield content.text
         if not reply.written:
             raise self._no_text_error(reply)
-        if reply.finish_reason in _CUT_REASONS:
-            raise ReplyCutOff(_cut_words(reply.finish_reason))
+        if reply.finish_reason in CUT_REASONS:
+            raise ReplyCutOff(cut_words(reply.finish_reason))
 
     async def _events(
-        self, response: httpx.Response, deadline: Deadline, reply: _ReplySeen
+        self, response: httpx.Response, deadline: Deadline, reply: ReplySeen
     ) -> AsyncGenerator[SseEvent, None]:
         """The stream's events up to [DONE], or to the end of the body if a server omits it.
         The body's first bytes are kept in `reply.head`: a server that sends an error as a plain
@@ -301,7 +300,7 @@ class OpenAiChat:
             retryable=retryable,
         )
 
-    def _no_text_error(self, reply: _ReplySeen) -> AssistantError:
+    def _no_text_error(self, reply: ReplySeen) -> AssistantError:
         """Why a reply that ended without a word of text had none, in words."""
         where = f"The chat service at {self._host}"
         if reply.events == 0 and reply.head.strip():
@@ -316,8 +315,8 @@ class OpenAiChat:
                     f"{where} sent an error instead of a reply. The server said: {detail}. "
                     "Check the chat settings, or try again."
                 )
-        if reply.finish_reason in _CUT_REASONS:
-            return ReplyCutOff(_cut_words(reply.finish_reason, before_any_text=True))
+        if reply.finish_reason in CUT_REASONS:
+            return ReplyCutOff(cut_words(reply.finish_reason, before_any_text=True))
         if reply.tool_calls:
             return ServiceError(
                 f"The model '{self._model}' asked to use a tool instead of answering in words, "
@@ -344,14 +343,14 @@ class OpenAiChat:
         """A server that ignored `stream: true` and answered with one JSON completion."""
         body, _ = await read_capped(response, _MAX_ERROR_BODY, deadline)
         content = read_chunk(self._parse_chunk(body.decode("utf-8", "replace")))
-        reply = _ReplySeen(events=1)
+        reply = ReplySeen(events=1)
         reply.note(content)
         self._check_reply_length(reply.written)
         if not reply.written:
             raise self._no_text_error(reply)
-        if reply.finish_reason in _CUT_REASONS:
+        if reply.finish_reason in CUT_REASONS:
             # Nothing was shown yet: the text and the words that it is cut come together.
-            raise ReplyCutOff(_cut_words(reply.finish_reason))
+            raise ReplyCutOff(cut_words(reply.finish_reason))
         return content.text
 
     def _check_is_event_stream(self, response: httpx.Response) -> None:
@@ -399,41 +398,6 @@ class OpenAiChat:
             f"The model '{self._model}' is not available on {self._host}. Pick another model "
             "in Settings."
         )
-
-
-@dataclass
-class _ReplySeen:
-    """What one reply's stream carried so far, to say why it had no text or was cut."""
-
-    written: int = 0  # characters of text
-    events: int = 0
-    reasoning: int = 0  # characters of reasoning, neither shown nor spoken
-    tool_calls: bool = False
-    finish_reason: str = ""
-    head: bytes = b""  # the body's first bytes
-
-    def note(self, content: ChunkContent) -> None:
-        self.written += len(content.text)
-        self.reasoning += len(content.reasoning)
-        self.tool_calls = self.tool_calls or content.tool_calls
-        self.finish_reason = content.finish_reason or self.finish_reason
-
-
-_CUT_REASONS = ("length", "content_filter")
-
-
-def _cut_words(finish_reason: str, *, before_any_text: bool = False) -> str:
-    if finish_reason == "content_filter":
-        return "The chat service's content filter stopped the answer, so it is cut off."
-    if before_any_text:
-        return (
-            "The model reached its length limit before it wrote any answer. Ask for a shorter "
-            "answer, or raise the model's output limit on the server."
-        )
-    return (
-        "The answer is cut off: the model reached its length limit. Ask for a shorter answer, "
-        "or raise the model's output limit on the server."
-    )
 
 
 def _is_done(event: SseEvent) -> bool:

@@ -1,6 +1,10 @@
 """Download Whisper models by size name (tiny.en, base, small...) from the Hugging Face hub or a
 mirror of it, through the app-wide HTTP client: with progress, checksums, and an atomic move into
 place, so that a half-finished or damaged download never looks like a model.
+
+Why one file (over 450 lines): listing, fetching, checking and moving into place are one
+transaction over one temporary folder, and its clean-up on every kind of failure is easiest to
+check when all its steps are read together.
 """
 
 from __future__ import annotations
