@@ -691,3 +691,31 @@ def similarity(
     rec = soxr.resample(np.asarray(recording, dtype=np.float32), recording_rate, RECORD_RATE)
     offset, correlation = align(ref, rec)
     return offset / RECORD_RATE, correlation
+
+
+def likeness_in_pieces(
+    reference: np.ndarray,
+    reference_rate: int,
+    recording: np.ndarray,
+    recording_rate: int,
+    piece_seconds: float = 0.25,
+) -> list[float]:
+    """`similarity` piece by piece: each audible piece of `reference` found again near where the
+    whole was found, and how alike it is there. A real conversion fault (a wrong rate, channels
+    mixed up) spoils every piece; a moment of sound the rig dropped under load (a late `paplay`
+    leaves a gap in the sink, and everything after it is shifted) spoils only the piece it is in,
+    where `similarity` of the whole would suffer for the rest of the clip."""
+    ref = soxr.resample(np.asarray(reference, dtype=np.float32), reference_rate, RECORD_RATE)
+    rec = soxr.resample(np.asarray(recording, dtype=np.float32), recording_rate, RECORD_RATE)
+    offset, _ = align(ref, rec)
+    size, slack = int(piece_seconds * RECORD_RATE), int(0.1 * RECORD_RATE)
+    loud = 0.1 * float(np.sqrt(np.mean(ref.astype(np.float64) ** 2)))
+    likenesses = []
+    for begin in range(0, len(ref) - size + 1, size):
+        piece = ref[begin : begin + size]
+        if float(np.sqrt(np.mean(piece.astype(np.float64) ** 2))) < loud:
+            continue  # a pause: nothing there to compare
+        around = max(offset + begin - slack, 0)
+        _, likeness = align(piece, rec[around : offset + begin + size + slack])
+        likenesses.append(likeness)
+    return likenesses
