@@ -49,6 +49,13 @@ class Conversation:
         if text.strip():
             self._turns.append(Turn("user", text.strip()))
 
+    def restate(self, text: str) -> None:
+        """The user went on with their last question before it was answered: it reads `text`."""
+        if self._turns and self._turns[-1].role == "user" and text.strip():
+            self._turns[-1] = Turn("user", text.strip())
+        else:
+            self.add_user(text)
+
     def add_assistant(self, text: str, interrupted: bool = False) -> None:
         """Record the reply, or the part of it heard before the user cut it off."""
         if text.strip() or interrupted:

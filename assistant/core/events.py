@@ -44,6 +44,9 @@ class InputLevel:
 @dataclass(frozen=True, slots=True)
 class UserSaid:
     text: str  # the transcript, or the typed message
+    # The user went on with the question shown last, before its answer began: `text` is the
+    # whole question now, in place of that one (see core/heard_question.py).
+    restated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

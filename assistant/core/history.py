@@ -75,7 +75,11 @@ class HistoryStore(Protocol):
     def finish_message(
         self, message_id: int, text: str, state: MessageState, heard: str | None = None
     ) -> None:
-        """The whole text of a reply, and how it ended."""
+        """The whole text of a message, and how it ended: a reply's end, or a question restated."""
+        ...
+
+    def delete_message(self, message_id: int) -> None:
+        """A reply taken back before anyone heard it (the user went on with their question)."""
         ...
 
     def submit(
@@ -163,6 +167,18 @@ class ReplyRecord:
     def interrupt(self, heard: str) -> None:
         self._end("interrupted", heard)
 
+    def withdraw(self) -> None:
+        """Taken back before it was heard: whatever of it was stored goes."""
+
+        def delete(store: HistoryStore) -> None:
+            if self._id is not None:
+                store.delete_message(self._id)
+                self._id = None
+            with self._lock:
+                self._unsaved.clear()
+
+        self._recorder.write(delete)
+
     def _end(self, state: MessageState, heard: str | None) -> None:
         text = "".join(self._written)
         self._recorder.write(lambda store: self._store_end(store, text, state, heard))
@@ -205,6 +221,21 @@ class ReplyRecord:
             self._unsaved.clear()
 
 
+class UserRecord:
+    """What the user said, as stored: restated when they went on with the same question."""
+
+    def __init__(self, recorder: HistoryRecorder) -> None:
+        self._recorder = recorder
+        self.id: int | None = None  # the writer's alone: set by the write that adds it
+
+    def restate(self, text: str) -> None:
+        def rewrite(store: HistoryStore) -> None:
+            if self.id is not None:  # None: its own write failed, and was told
+                store.finish_message(self.id, text, "complete")
+
+        self._recorder.write(rewrite)
+
+
 class HistoryRecorder:
     """Writes what the turn controller says and hears to a store, if there is one, through the
     store's writer: no write waits on the disk (or on another program holding the file) on the
@@ -228,13 +259,17 @@ class HistoryRecorder:
         """The conversation being written to, once stored (None before its first message)."""
         return self.current.id
 
-    def user(self, text: str) -> None:
+    def user(self, text: str) -> UserRecord:
+        record = UserRecord(self)
         conversation = self.current
-        self.write(
-            lambda store: store.add_message(
+
+        def add(store: HistoryStore) -> None:
+            record.id = store.add_message(
                 self.created(store, conversation), "user", text, "complete"
             )
-        )
+
+        self.write(add)
+        return record
 
     def reply(self) -> ReplyRecord:
         return ReplyRecord(self)
@@ -390,6 +425,7 @@ __all__ = [
     "ReplyRecord",
     "Role",
     "StoredMessage",
+    "UserRecord",
     "title_of",
     "to_json",
     "to_markdown",

@@ -33,6 +33,7 @@ from assistant.core.events import (
     TurnState,
     UserSaid,
 )
+from assistant.core.heard_question import HeardQuestion
 from assistant.core.history import HistoryRecorder, HistoryStore, ReplyRecord, StoredMessage
 from assistant.core.protocols import (
     AudioInput,
@@ -41,6 +42,7 @@ from assistant.core.protocols import (
     LoadProgress,
     Recording,
     Transcriber,
+    Transcript,
     Unpluggable,
 )
 from assistant.core.reply_feed import ReplyFeed
@@ -183,6 +185,10 @@ class TurnController:
         self._loading = False  # from start() until the model is loaded or has failed to
         self._detail = ""  # of the state now
         self._speaking_turn: TurnTimeline | None = None  # the reply being said, if any
+        # Hands-free: the question being answered, and one the user went on with (they spoke
+        # again before its answer was heard), to be joined to what they say now.
+        self._question: HeardQuestion | None = None
+        self._carried: HeardQuestion | None = None
 
     @property
     def detail(self) -> str:
@@ -219,21 +225,37 @@ class TurnController:
     def hear_start(self, onset: float) -> None:
         """Hands-free: the listener heard the user begin to speak at `onset` (a `clock()` time).
         Whatever the assistant was doing (speaking, thinking, transcribing) is cut off, as the
-        Talk button's barge-in does, and the state says Listening until `hear` or `hear_nothing`."""
-        if self._speaking_turn is not None:
+        Talk button's barge-in does, and the state says Listening until `hear` or `hear_nothing`.
+        If the answer to their last question has not been heard yet, they are going on with
+        that question (see core/heard_question.py): it waits to be joined to what they say."""
+        question = self._question if self._busy() else None
+        going_on = question is not None and not question.answer_heard_before(onset)
+        if self._speaking_turn is not None and not going_on:
             self._speaking_turn.barge_in_onset = onset
         self._cancel_turn()
+        if question is not None and going_on:
+            question.continued = True
+            self._carried = question
         self._set_state(TurnState.LISTENING, HEARING)
         self._spawn(self.speaker.synthesizer.warm_up())  # pay the TLS handshake while they speak
 
     def hear(self, recording: Recording, onset: float, end: float) -> None:
         """Hands-free: the user's utterance, from `onset` to the end of their speech at `end`
         (its audio includes the moments before the onset): transcribed and answered."""
-        self._start_turn(self._heard_turn(recording, onset, end))
+        carried, self._carried = self._carried, None
+        if carried is not None:
+            question = carried.going_on(recording, end)
+        else:
+            question = HeardQuestion(recording, onset, end)
+        self._start_turn(self._heard_turn(question))
 
     def hear_nothing(self) -> None:
-        """Hands-free: what began as speech was not (a cough, a door): back to Ready."""
-        if self.state is TurnState.LISTENING and not self._busy():
+        """Hands-free: what began as speech was not (a cough, a door): back to Ready, or back to
+        answering the question it seemed to go on with."""
+        carried, self._carried = self._carried, None
+        if carried is not None and not self._busy():
+            self._start_turn(self._heard_turn(carried.again()))
+        elif self.state is TurnState.LISTENING and not self._busy():
             self._idle()
 
     def stop(self) -> None:
@@ -331,23 +353,40 @@ class TurnController:
                     Notice(LOST_AUDIO.format(lost=lost_blocks_text(timeline.input_overflows)))
                 )
 
-    async def _heard_turn(self, recording: Recording, onset: float, end: float) -> None:
-        timeline = TurnTimeline(input_start=onset, input_end=end)
+    async def _heard_turn(self, question: HeardQuestion) -> None:
+        timeline = TurnTimeline(input_start=question.onset, input_end=question.end)
+        question.timeline = timeline
+        self._question = question
         opened_before = self.connections.opened
         try:
-            await self._transcribe_and_answer(recording, timeline, opened_before, "")
+            await self._transcribe_and_answer(
+                question.recording, timeline, opened_before, "", question
+            )
         except Exception as error:  # a bug too: keep the app alive, keep the details in the log
             self._report_once(timeline, opened_before)
             self._fail_any(error)
+        finally:
+            if self._question is question:
+                self._question = None
 
     async def _transcribe_and_answer(
-        self, recording: Recording, timeline: TurnTimeline, opened_before: int, unheard: str
+        self,
+        recording: Recording,
+        timeline: TurnTimeline,
+        opened_before: int,
+        unheard: str,
+        question: HeardQuestion | None = None,
     ) -> None:
         """What was said, as text, then answered (or, in dictation, shown). `unheard` is the
         hint when no words were found in it (none hands-free: noise is not the user's fault)."""
         self._set_state(TurnState.TRANSCRIBING)
         await self.wait_ready()
-        transcript = await self.transcriber.transcribe(recording)
+        if question is not None and question.text is not None:
+            transcript = Transcript(question.text)  # asked again after a cough: known already
+        else:
+            transcript = await self.transcriber.transcribe(recording)
+        if question is not None:
+            question.text = transcript.text
         timeline.transcript_ready = clock()
         if not transcript.text:
             if unheard:
@@ -359,7 +398,7 @@ class TurnController:
             self._emit(UserSaid(transcript.text))
             self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
             return
-        await self._answer(transcript.text, timeline, opened_before)
+        await self._answer(transcript.text, timeline, opened_before, question)
 
     async def _record(self, released: asyncio.Event) -> Recording:
         """What the microphone heard until Talk was let go, the longest allowed was reached, or
@@ -404,16 +443,29 @@ class TurnController:
         except Exception as error:
             self._fail_unexpectedly(error)
 
-    async def _answer(self, user_text: str, timeline: TurnTimeline, opened_before: int) -> None:
+    async def _answer(
+        self,
+        user_text: str,
+        timeline: TurnTimeline,
+        opened_before: int,
+        question: HeardQuestion | None = None,
+    ) -> None:
         """The model's reply to `user_text`, spoken as it is written."""
-        self._emit(UserSaid(user_text))
+        restated = question is not None and question.stored is not None
+        self._emit(UserSaid(user_text, restated))
         if self.chat is None:
             self._emit(Notice(NO_BRAIN))
             self._finish(timeline, user_text, "", opened_before, interrupted=False)
             return
         number = self._conversation_number
-        self.conversation.add_user(user_text)
-        self.history.user(user_text)
+        if question is not None and question.stored is not None:
+            self.conversation.restate(user_text)
+            question.stored.restate(user_text)
+        else:
+            self.conversation.add_user(user_text)
+            stored = self.history.user(user_text)
+            if question is not None:
+                question.stored = stored
         reply = _Reply(
             timeline,
             self.history.reply(),
@@ -425,6 +477,12 @@ class TurnController:
         try:
             await self._speak(self._reply_pieces(feed, reply), timeline)
         except BaseException:
+            if question is not None and question.continued:
+                # Not heard yet, and the user went on with the question: the next turn answers
+                # all of it, so this one takes back what it wrote and ends without a word.
+                reply.record.withdraw()
+                await feed.aclose()
+                raise
             timeline.silenced = clock()
             heard = self._heard(reply.pieces)
             # A question left without any reply (it failed, or was cut off before the first
@@ -575,6 +633,7 @@ class TurnController:
 
     def _cancel_turn(self) -> bool:
         """Barge-in: cancel the running turn, if any. True if one was running."""
+        self._carried = None
         turn, self._turn = self._turn, None
         if turn is None or turn.done():
             return False

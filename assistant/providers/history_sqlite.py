@@ -174,6 +174,12 @@ class SqliteHistory:
                 (time.time(), message_id),
             )
 
+    def delete_message(self, message_id: int) -> None:
+        db = self._connection()
+        with self._writing("saved"), _transaction(db):
+            db.execute("DELETE FROM reply_pieces WHERE message_id = ?", (message_id,))
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+
     def submit(
         self, write: Callable[[], object], on_error: Callable[[AssistantError], None]
     ) -> None:

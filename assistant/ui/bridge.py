@@ -22,7 +22,7 @@ class EventBridge(QObject):
     state_changed = Signal(object, str)  # TurnState, detail
     loading_progress = Signal(str, object)  # text, fraction (0..1) or None
     level = Signal(float)
-    user_said = Signal(str)
+    user_said = Signal(str, bool)  # the text, and whether it restates the last question
     reply_delta = Signal(str)
     sentence_started = Signal(int, str)
     notice = Signal(str, bool)  # message, is_error
@@ -51,8 +51,8 @@ class EventBridge(QObject):
                 self.loading_progress.emit(text, fraction)
             case InputLevel(value):
                 self.level.emit(value)
-            case UserSaid(text):
-                self.user_said.emit(text)
+            case UserSaid(text, restated):
+                self.user_said.emit(text, restated)
             case ReplyDelta(text):
                 self.reply_delta.emit(text)
             case SentenceStarted(index, text):

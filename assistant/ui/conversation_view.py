@@ -93,6 +93,26 @@ class ConversationView(QTextBrowser):
         self.end_reply()
         self._add_bubble(Role.USER, text, follow=True)
 
+    def restate_user(self, text: str) -> None:
+        """The user went on with their last question before hearing its answer: it reads `text`
+        now, and whatever was shown after it (a reply not heard yet) goes."""
+        last = next((b for b in reversed(self._bubbles) if b.role is Role.USER), None)
+        if last is None:
+            self.add_user(text)
+            return
+        self.end_reply()
+        after = QTextCursor(self.document())
+        after.movePosition(Move.End)
+        end = after.position()
+        after.setPosition(min(last.table.lastPosition() + 1, end))
+        after.setPosition(end, Anchor)
+        after.removeSelectedText()
+        self._bubbles = self._bubbles[: self._bubbles.index(last) + 1]
+        self._notices = [n for n in self._notices if n.position() < after.position()]
+        body = last.body()
+        body.insertText(text, QTextCharFormat())
+        self._follow()
+
     def add_dictation(self, text: str) -> None:
         self.end_reply()
         self._add_bubble(Role.DICTATED, text, follow=True)

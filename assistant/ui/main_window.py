@@ -421,10 +421,12 @@ class MainWindow(QMainWindow):
             return f"Ready to take dictation. {how} and speak."
         return f"Ready. {how} and speak, or type a message."
 
-    def _user_said(self, text: str) -> None:
+    def _user_said(self, text: str, restated: bool) -> None:
         if self.mode is Mode.DICTATION:
             QGuiApplication.clipboard().setText(text)
             self.conversation.add_dictation(text)
+        elif restated:
+            self.conversation.restate_user(text)
         else:
             self.conversation.add_user(text)
 

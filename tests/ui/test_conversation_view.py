@@ -39,6 +39,29 @@ def test_each_side_gets_its_own_bubble_in_order(qtbot: Any) -> None:
     )
 
 
+def test_a_question_restated_replaces_its_bubble_and_the_reply_not_heard_yet(
+    qtbot: Any,
+) -> None:
+    view = view_of(qtbot)
+    view.add_user("Hello?")
+    stream(view, "Hi.")
+    view.end_reply()
+    view.add_user("What is the weather")
+    stream(view, "Well, ")
+    view.add_notice("Still waiting for the language model…", is_error=False)
+    view.restate_user("What is the weather in Paris?")  # the user went on
+    stream(view, "Rain.")
+    shown = " ".join(view.toPlainText().split())
+    assert shown == "You Hello? Assistant Hi. You What is the weather in Paris? Assistant Rain."
+
+
+def test_a_restated_question_with_nothing_after_it_is_replaced_in_place(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("And so, my fellow Americans,")
+    view.restate_user("And so, my fellow Americans, ask not.")
+    assert " ".join(view.toPlainText().split()) == "You And so, my fellow Americans, ask not."
+
+
 def test_the_spoken_sentence_is_found_after_emoji_and_repeats(qtbot: Any) -> None:
     view = view_of(qtbot)
     stream(view, "Yes 😀 indeed. Yes 😀 indeed. And\nthen more.")
