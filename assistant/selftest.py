@@ -29,7 +29,7 @@ from assistant.config import (
     config_path,
     load_settings,
 )
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, ModelMissing
 
 if TYPE_CHECKING:
     from assistant.audio.devices import PortAudio
@@ -74,6 +74,7 @@ class SelfTest:
             ("Qt", check_qt),
             ("Sound devices", self.check_sound_devices),
             ("Voice activity model", check_vad_model),
+            ("Speech model files", check_model_files),
             ("Speech model", self.check_speech_model),
             ("Voice", self.check_voice),
         ]
@@ -322,6 +323,22 @@ def check_vad_model() -> str:
     noise = (np.random.default_rng(0).standard_normal(16_000) * 0.003).astype(np.float32)
     get_speech_timestamps(noise, VadOptions())  # loads the model with onnxruntime and runs it
     return f"{model.name} loaded and ran"
+
+
+def check_model_files(models_dir: Path | None = None) -> str:
+    """Every byte of the built-in tiny.en and of the multilingual base against their pinned
+    checksums, ignoring the stamps that spare a normal start this cost."""
+    from assistant.providers.whisper_models import bundled_tiny_en, multilingual_base
+
+    started = time.perf_counter()
+    bundled_tiny_en(models_dir, recheck=True)
+    try:
+        base = multilingual_base(models_dir, recheck=True)
+    except ModelMissing:  # not in every installation yet: tiny.en alone still works
+        seconds = time.perf_counter() - started
+        return f"tiny.en matches its checksums ({seconds:.1f} s); no multilingual base installed"
+    seconds = time.perf_counter() - started
+    return f"tiny.en and the multilingual base (in {base}) match their checksums ({seconds:.1f} s)"
 
 
 async def reach(url: str, network: NetworkSettings) -> str:

@@ -46,7 +46,15 @@ PACKAGE = "voice-assistant"
 INSTALLED = Path("/opt") / PACKAGE
 LAUNCHER = Path("/usr/bin") / PACKAGE
 TITLE = "Voice Assistant"
-CHECKS = ("Settings", "Qt", "Sound devices", "Voice activity model", "Speech model", "Voice")
+CHECKS = (
+    "Settings",
+    "Qt",
+    "Sound devices",
+    "Voice activity model",
+    "Speech model files",
+    "Speech model",
+    "Voice",
+)
 BUILD_SECONDS = 1800  # a first build makes its environment too; about 5 min on 2 cores
 bundle_test = pytest.mark.timeout(BUILD_SECONDS + 600)
 
@@ -315,7 +323,7 @@ def test_the_self_test_passes_when_everything_is_there(
         assert lines.get(check, "").startswith("ok"), result.stdout
     assert "platform offscreen" in lines["Qt"]
     assert "GET /health" in seen
-    assert "All 7 checks passed." in result.stdout
+    assert "All 8 checks passed." in result.stdout
 
 
 def test_the_self_test_names_each_problem_and_fails(no_sound_card: None, tmp_path: Path) -> None:
@@ -337,9 +345,9 @@ def test_the_self_test_names_each_problem_and_fails(no_sound_card: None, tmp_pat
     assert lines["Speech model"].startswith("FAILED"), lines["Speech model"]
     assert str(missing) in lines["Speech model"] and "does not exist" in lines["Speech model"]
     assert lines["Network"].startswith("FAILED") and closed in lines["Network"]
-    for check in ("Settings", "Voice activity model", "Voice"):
+    for check in ("Settings", "Voice activity model", "Speech model files", "Voice"):
         assert lines[check].startswith("ok"), result.stdout
-    assert "4 of 7 checks FAILED" in result.stdout
+    assert "4 of 8 checks FAILED" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
