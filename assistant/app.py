@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from assistant import logs
-from assistant.config import Secrets, Settings, config_path, load_secrets, validate_settings
+from assistant.config import Secrets, Settings, load_secrets, load_settings, validate_settings
 from assistant.core.conversation import Conversation
 from assistant.core.errors import AssistantError, ConfigError, DeviceError
 from assistant.core.hands_free import HandsFree, Listener, ListeningMode
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
     from assistant.ui.settings_actions import AudioDevice, ModelSize, SettingsActions
     from assistant.ui.settings_dialog import SettingsDialog
+    from assistant.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
@@ -252,19 +253,28 @@ def make_listener(settings: Settings, output: AudioOutput) -> Listener:
     return HandsFreeListener(settings.audio.input_device, parts, speaker)
 
 
-def run_gui(settings: Settings, secrets: Secrets, path: Path | None = None) -> int:
+def run_gui(path: Path) -> int:
     """One loop for Qt and asyncio (qasync): the window shows first, the model loads behind it.
-    Settings saved in the dialog are written to `path` (default: the per-user file) and applied
-    at once."""
+    The settings come from `path`; if they cannot be used, a window says why and offers the
+    defaults (exit code 2 if the user quits there). Settings saved in the dialog are written to
+    `path` and applied at once."""
     from PySide6.QtWidgets import QApplication
 
+    from assistant.selftest import resources_dir
     from assistant.ui.event_loop import AppEventLoop
+    from assistant.ui.startup_problem import settings_to_start_with
+    from assistant.ui.tray import app_icon
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("Voice Assistant")
     app.setDesktopFileName("voice-assistant")
-    session = GuiSession(settings, secrets, path or config_path(None))
+    app.setWindowIcon(app_icon(resources_dir() / "icons"))
+    choice = settings_to_start_with(path, lambda: load_settings(path))
+    if choice is None:
+        return 2
+    secrets = load_secrets()  # never fails: without a keyring, keys come from the environment
+    session = GuiSession(choice.settings, secrets, path, config_problem=choice.problem)
     # asyncio.Runner, not asyncio.run: run() takes a loop_factory only from Python 3.12 on.
     with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
         runner.run(session.run())
@@ -275,27 +285,46 @@ class GuiSession:
     """The window and the services behind it. Saving Settings rebuilds the services and hands
     the window the new controller; the conversation carries over."""
 
-    def __init__(self, settings: Settings, secrets: Secrets, path: Path) -> None:
+    def __init__(
+        self, settings: Settings, secrets: Secrets, path: Path, *, config_problem: str | None = None
+    ) -> None:
+        """`config_problem`: why the file at `path` could not be used; the session then runs on
+        `settings` (the defaults) and never saves over that file."""
         self.settings = settings
         self.secrets = secrets
         self.path = path
+        self.config_problem = config_problem
         self.services: Services | None = None
         self.window: MainWindow | None = None
+        self.tray: Tray | None = None
         self._dialog: SettingsDialog | None = None
 
     async def run(self) -> None:
+        from assistant import autostart
         from assistant.providers.stt.whisper_local import bundled_model_available
+        from assistant.selftest import resources_dir
         from assistant.ui.main_window import MainWindow
+        from assistant.ui.startup_problem import on_defaults
+        from assistant.ui.tray import Tray, app_icon
         from assistant.ui.window_memory import window_memory
 
         closed = asyncio.Event()
-        self.services = build_services(self.settings, self.secrets)
+        try:
+            self.services = build_services(self.settings, self.secrets)
+        except AssistantError as error:  # e.g. [network] ca_file deleted since it was saved
+            log.error("The settings cannot be used: %s", error.message)
+            self.settings, self.config_problem = Settings(), error.message
+            self.services = build_services(self.settings, self.secrets)
+        memory = window_memory()
         self.window = window = MainWindow(
             self.services.controller,
             talk_mode=self.settings.audio.talk_mode,
             check_brain=self.check_brain,
-            memory=window_memory(),
+            memory=memory,
         )
+        login = autostart.XdgAutostart() if autostart.supported() else None
+        icon = app_icon(resources_dir() / "icons")
+        self.tray = Tray(window, icon, memory=memory, start_at_login=login)
         window.closed.connect(closed.set)
         window.settings_requested.connect(self.open_settings)
         window.history_requested.connect(self.open_history)
@@ -306,6 +335,8 @@ class GuiSession:
         window.model_banner.builtin_available = bundled_model_available()  # a file check
         window.show()
         window.open_conversation()  # the last conversation, where it was left
+        if self.config_problem is not None:
+            window.report(on_defaults(self.config_problem))
         self.services.controller.start()
         window.check_brain_now()
         await self._listen_as_set()
@@ -313,6 +344,16 @@ class GuiSession:
             await closed.wait()
         finally:
             await self.services.aclose()
+
+    def save(self, settings: Settings) -> None:
+        """Write `settings` to the file, unless the session runs on the defaults beside a file
+        that could not be used: that file is never overwritten (the change lasts until Quit)."""
+        from assistant.config import save_settings
+
+        if self.config_problem is None:
+            save_settings(settings, self.path)
+        elif self.window is not None:
+            self.window.report(f"Not saved: {self.path} is left as it is until you fix it.")
 
     async def check_brain(self) -> None:
         assert self.services is not None
@@ -372,16 +413,31 @@ class GuiSession:
     async def choose_listening_mode(self, mode: ListeningMode) -> None:
         """The window's choice of how a turn begins: used at once, and kept in the settings."""
         from assistant.config import save_settings
+        from assistant.core.events import Event, Notice
 
         assert self.services is not None and self.services.hands_free is not None
-        await self.services.hands_free.switch(mode)
+        problems: list[str] = []  # why the microphone could not open, for the log file too
+
+        def note(event: Event) -> None:
+            if isinstance(event, Notice) and event.is_error:
+                problems.append(event.message)
+
+        events = self.services.controller.events
+        events.connect(note)
+        try:
+            await self.services.hands_free.switch(mode)
+        finally:
+            events.disconnect(note)
         chosen = self.services.hands_free.mode  # push-to-talk, if the microphone failed
+        if chosen is not mode:
+            log.warning("The %s mode could not start: %s", mode.value, " ".join(problems))
         if self.window is not None:
             self.window.listening_mode.show_mode(chosen)
         if chosen.value != self.settings.conversation.mode:
             self.settings.conversation.mode = chosen.value
             try:
-                await asyncio.to_thread(save_settings, self.settings, self.path)
+                if self.config_problem is None:  # else the file is left as it is
+                    await asyncio.to_thread(save_settings, self.settings, self.path)
             except AssistantError as error:
                 if self.window is not None:
                     self.window.report(error.message)
@@ -460,7 +516,7 @@ class GuiSession:
             window.model_choice_done()
 
     def settings_actions(self) -> SettingsActions:
-        from assistant.config import delete_secret, save_settings, store_secret
+        from assistant.config import delete_secret, store_secret
         from assistant.providers.llm.openai_chat import PRESETS
         from assistant.ui.settings_actions import SettingsActions
 
@@ -475,7 +531,7 @@ class GuiSession:
             await speak_sample(client(), settings, secrets, synthesizer)
 
         return SettingsActions(
-            save_settings=lambda settings: save_settings(settings, self.path),
+            save_settings=self.save,
             store_secret=store_secret,
             delete_secret=delete_secret,
             test_brain=lambda settings, secrets: check_brain_settings(client(), settings, secrets),
@@ -606,8 +662,8 @@ class Wiring:
         return build_services(settings, secrets, microphone=microphone)
 
     @staticmethod
-    def run_gui(settings: Settings, secrets: Secrets, path: Path) -> int:
-        return run_gui(settings, secrets, path)
+    def run_gui(path: Path) -> int:
+        return run_gui(path)
 
     @staticmethod
     def file_input(path: str, max_seconds: float) -> AudioInput:

@@ -32,7 +32,7 @@ class Wiring(Protocol):
     ) -> Any: ...
 
     @staticmethod
-    def run_gui(settings: Settings, secrets: Secrets, path: Path) -> int: ...
+    def run_gui(path: Path) -> int: ...
 
     @staticmethod
     def file_input(path: str, max_seconds: float) -> AudioInput: ...
@@ -113,10 +113,10 @@ def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
         if args.command == "devices":
             return _print(args, {"devices": wiring.list_devices()}, _devices_text)
         path = config_path(args.config)
+        if args.command in (None, "gui"):
+            return wiring.run_gui(path)  # it reads the file itself, and opens whatever it holds
         settings = load_settings(path)
         secrets = load_secrets()
-        if args.command in (None, "gui"):
-            return wiring.run_gui(settings, secrets, path)
         if args.command == "converse":
             return asyncio.run(_converse(args, settings, secrets, wiring))
         command = {"transcribe": _transcribe, "speak": _speak, "turn": _turn}[args.command]

@@ -69,6 +69,9 @@ class MainWindow(QMainWindow):
         self.tasks = BackgroundTasks()
         self._check_brain = check_brain
         self._memory = memory
+        # Asked when the window is closed: True while the assistant goes on without it (in the
+        # tray), so the window only hides. The tray sets it; without one, closing quits.
+        self.hide_on_close: Callable[[], bool] = lambda: False
         self._hint = ""  # a notice to show beside "Ready" (e.g. "I didn't catch that")
         self._detail = ""  # of the current state (the error's message), to show it again
         self._brain_check: asyncio.Task[None] | None = None
@@ -469,6 +472,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._remember()
+        if self.hide_on_close():
+            event.ignore()
+            self.hide()
+            return
         self.tasks.cancel()
         self.bridge.detach()  # what the controller still says (while it shuts down) goes nowhere
         self.closed.emit()
