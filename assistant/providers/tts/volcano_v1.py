@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from assistant.config import VolcanoTtsSettings
+from assistant.config import VOLCANO_V1_SAMPLE_RATES, VolcanoTtsSettings
 from assistant.core.errors import (
     AssistantError,
     AuthError,
@@ -50,7 +50,6 @@ from assistant.providers.tts.audio_body import SpeechBody
 log = logging.getLogger(__name__)
 
 SERVICE = "Volcano TTS service"
-RATES = (8_000, 16_000, 24_000)
 # Any stable string: Volcano asks for one, and it should not identify the person.
 USER_ID = "voice-assistant"
 SUCCESS = 3000
@@ -75,10 +74,11 @@ class VolcanoTts:
             settings.endpoint, settings.appid, token, key
         )
         self._service = voice_service(SERVICE, self._url, key, has_key=True)
-        if settings.sample_rate not in RATES:
+        if settings.sample_rate not in VOLCANO_V1_SAMPLE_RATES:
+            *others, last = VOLCANO_V1_SAMPLE_RATES
             raise ConfigError(
-                f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose 8000, "
-                "16000 or 24000 in Settings > Voice."
+                f"The Volcano TTS sample rate {settings.sample_rate} is not offered; choose "
+                f"{', '.join(map(str, others))} or {last} in Settings > Voice."
             )
         self.sample_rate = settings.sample_rate
         self._client = client
