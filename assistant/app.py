@@ -243,10 +243,14 @@ def make_listener(settings: Settings, output: AudioOutput) -> Listener:
         turn_end = SmartTurnDetector
     else:  # without it a pause that adapts to the utterance ends the turn
         log.warning("The end-of-turn model is missing; hands-free uses pauses alone.")
+    from assistant.core.wake_gate import VoiceGatedWakeWord
     from assistant.providers.wake_word import OpenWakeWordDetector
 
-    def wake_word() -> OpenWakeWordDetector:  # fed only while waiting for the wake word
-        return OpenWakeWordDetector(conversation.wake_word)
+    def wake_word() -> VoiceGatedWakeWord:  # fed only while waiting for the wake word
+        # Its model hears only the moments around speech: a silent room costs the VAD alone.
+        return VoiceGatedWakeWord(
+            OpenWakeWordDetector(conversation.wake_word), SileroVoiceDetector()
+        )
 
     parts = ListeningParts(SileroVoiceDetector, canceller, turn_end, wake_word)
     speaker = output if isinstance(output, Speaker) else None
