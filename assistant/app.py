@@ -211,7 +211,7 @@ def build_services(
         options=TurnOptions(max_recording_seconds=settings.audio.max_recording_seconds),
         history=history,
     )
-    hands_free = HandsFree(controller, lambda: make_listener(settings, output))
+    hands_free = HandsFree(controller, lambda: make_listener(settings, output), cue_output=output)
     return Services(
         settings,
         client,

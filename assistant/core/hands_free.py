@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from assistant.core.cue import play_cue, wake_cue
 from assistant.core.errors import AssistantError
 from assistant.core.events import Notice, StateChanged, TurnState
-from assistant.core.protocols import Recording
+from assistant.core.protocols import AudioOutput, Recording
 from assistant.core.turn import TurnController
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class HandsFree:
         make_listener: Callable[[], Listener],
         *,
         follow_up_seconds: float = WAKE_WORD_FOLLOW_UP_SECONDS,
+        cue_output: AudioOutput | None = None,
     ) -> None:
         self.controller = controller
         self.mode = ListeningMode.PUSH_TO_TALK
@@ -98,7 +100,9 @@ class HandsFree:
         self._follow_up_seconds = follow_up_seconds
         self._closing: asyncio.TimerHandle | None = None
         self._fallback: asyncio.Task[None] | None = None  # to push-to-talk, the microphone lost
-        self.on_wake: Callable[[str], None] = lambda phrase: None  # a cue, in the GUI or CLI
+        self.on_wake: Callable[[str], None] = lambda phrase: None  # the window's, say
+        self._cue_output = cue_output  # where the wake cue plays (None: no cue)
+        self._cues: set[asyncio.Task[None]] = set()
         controller.events.connect(self._on_controller_event)
 
     async def switch(self, mode: ListeningMode) -> None:
@@ -126,6 +130,7 @@ class HandsFree:
 
     async def aclose(self) -> None:
         await self._stop_listening()
+        await asyncio.gather(*self._cues, return_exceptions=True)
 
     @property
     def listening(self) -> bool:
@@ -147,12 +152,21 @@ class HandsFree:
                 self._close_later_if_done()
             case WakeWordHeard(phrase):
                 self._cancel_closing()
+                self._play_wake_cue()
                 self.on_wake(phrase)
             case ListenerFailed(error):
                 self.controller.events.emit(Notice(error.message, is_error=True))
                 self._fallback = asyncio.get_running_loop().create_task(
                     self.switch(ListeningMode.PUSH_TO_TALK)
                 )
+
+    def _play_wake_cue(self) -> None:
+        """Two soft notes: heard, go on (core/cue.py)."""
+        if self._cue_output is None:
+            return
+        cue = asyncio.get_running_loop().create_task(play_cue(self._cue_output, wake_cue()))
+        self._cues.add(cue)
+        cue.add_done_callback(self._cues.discard)
 
     def _on_controller_event(self, event: object) -> None:
         # A turn that is over, in wake-word mode: a follow-up needs no wake word for a while.

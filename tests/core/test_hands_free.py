@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import numpy as np
+
+from assistant.core.cue import CUE_RATE
 from assistant.core.errors import DeviceError
 from assistant.core.events import Notice, TurnFinished, TurnState
 from assistant.core.hands_free import (
@@ -136,3 +139,19 @@ async def test_the_wake_word_conversation_closes_a_while_after_the_answer() -> N
     assert listener.waits_for_wake_word == 0  # a follow-up needs no wake word yet
     await asyncio.sleep(0.4)
     assert listener.waits_for_wake_word == 1
+
+
+async def test_the_wake_word_is_answered_with_a_soft_cue_before_the_turn() -> None:
+    rig = await rig_with(MemoryChat())
+    listener = MemoryListener()
+    hands_free = HandsFree(rig.controller, lambda: listener, cue_output=rig.output)
+    await hands_free.switch(ListeningMode.WAKE_WORD)
+    listener.say(WakeWordHeard("hey jarvis"))
+    await rig.until(lambda: bool(rig.output.streams) and rig.output.streams[0].closed)
+    [cue] = rig.output.streams
+    samples = np.frombuffer(cue.audio(), dtype=np.int16)
+    assert cue.sample_rate == CUE_RATE and 0.15 < len(samples) / CUE_RATE < 0.25
+    peak_dbfs = 20 * np.log10(np.abs(samples).max() / 32768)
+    assert -21 < peak_dbfs < -19  # heard over a quiet room, never startling
+    assert abs(int(samples[0])) < 50 and abs(int(samples[-1])) < 50  # no click at either end
+    await hands_free.aclose()

@@ -15,18 +15,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 from assistant.app import Services, build_services
-from assistant.config import Secrets, Settings
+from assistant.config import PiperTtsSettings, Secrets, Settings
 from assistant.core.events import Event, TurnFinished, TurnState, UserSaid
 from assistant.core.hands_free import ListeningMode
+from assistant.providers.tts.piper_local import PiperTts
 from tests.support.chat_server import ChatServer
 from tests.support.pulse import Speakerphone
 from tests.support.speech import SPEECH, references, word_error_rate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.audio, pytest.mark.timeout(180)]
 
+WAKE_AND_ASK = "Hey Jarvis! What time is it?"  # in the offline voice: no clip says it
 QUESTION = "ds_2830-3980-0043.wav"  # "Experience proves this", 2 s
 BARGE_IN = "fw_jfk.flac"  # spoken over the reply, through its echo
 LONG_REPLY = " ".join(
@@ -43,7 +46,12 @@ LONG_REPLY = " ".join(
 
 @contextlib.asynccontextmanager
 async def hands_free(
-    speakerphone: Speakerphone, loopback: Any, tls: Any, *, echo_cancellation: bool = True
+    speakerphone: Speakerphone,
+    loopback: Any,
+    tls: Any,
+    *,
+    echo_cancellation: bool = True,
+    mode: ListeningMode = ListeningMode.HANDS_FREE,
 ) -> AsyncIterator[tuple[Services, list[Event]]]:
     chat = ChatServer(reply=LONG_REPLY, token_chars=8)
     server = loopback(chat.handler)
@@ -59,8 +67,8 @@ async def hands_free(
         services.controller.start()
         await services.controller.wait_ready()
         assert services.hands_free is not None
-        await services.hands_free.switch(ListeningMode.HANDS_FREE)
-        assert services.hands_free.mode is ListeningMode.HANDS_FREE, events
+        await services.hands_free.switch(mode)
+        assert services.hands_free.mode is mode, events
         await asyncio.sleep(1.0)  # the detector settles on the room's silence
         yield services, events
     finally:
@@ -138,3 +146,28 @@ def _questions(events: list[Event]) -> list[str]:
             else:
                 questions.append(event.text)
     return questions
+
+
+async def test_the_wake_word_then_a_question_is_answered_after_a_cue(
+    speakerphone: Speakerphone, loopback: Any, tls: Any
+) -> None:
+    voice = PiperTts(PiperTtsSettings())
+    pcm = b"".join([chunk.pcm async for chunk in voice.synthesize(WAKE_AND_ASK)])
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    async with hands_free(speakerphone, loopback, tls, mode=ListeningMode.WAKE_WORD) as (
+        services,
+        events,
+    ):
+        assert services.hands_free is not None
+        woken: list[str] = []
+        services.hands_free.on_wake = woken.append
+        speakerphone.play_user(SPEECH / QUESTION)  # no wake word: not a turn
+        await asyncio.sleep(4.0)
+        assert not finished(events) and services.controller.state is TurnState.READY
+        speakerphone.play_user_pcm(samples, voice.sample_rate)
+        await until(lambda: finished(events), 90)
+        [turn] = finished(events)
+        print(f"\nwake word, then: {turn.user_text!r}")
+        assert woken == ["hey jarvis"]
+        assert word_error_rate("What time is it?", turn.user_text) <= 0.25, turn.user_text
+        assert not turn.interrupted  # nor did the cue cut anything off
