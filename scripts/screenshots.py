@@ -135,6 +135,9 @@ async def take(out: Path, dark: bool) -> None:
     await dialog.tasks.wait()
     await asyncio.sleep(0.2)
     dialog.grab().save(str(out / "settings.png"))
+    dialog.tabs.setCurrentIndex(dialog.pages.index(dialog.audio))
+    await asyncio.sleep(0.2)
+    dialog.grab().save(str(out / "settings-audio.png"))
     dialog.reject()
     await shoot_history(out, window)
     controller.stop()
@@ -333,7 +336,7 @@ def main() -> int:
         app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop first
         with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
             runner.run(take(args.out, args.dark))
-    for name in ("main-window.png", "settings.png", "history.png"):
+    for name in ("main-window.png", "settings.png", "settings-audio.png", "history.png"):
         print(args.out / name)
     return 0
 

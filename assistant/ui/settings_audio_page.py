@@ -1,22 +1,38 @@
-"""Settings > Audio: which microphone and speaker, how the Talk button works, and a test of each."""
+"""Settings > Audio: which microphone and speaker, how a turn begins (the Talk button, or the
+voice alone), and a test of each device."""
 
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from assistant.config import Settings
+from assistant.config import ConversationSettings, Settings
 from assistant.core.errors import AssistantError
 from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.level_meter import LevelMeter, fill_of
+from assistant.ui.listening_mode_box import LABELS as MODE_LABELS
 from assistant.ui.settings_actions import AudioDevice, SettingsActions
 from assistant.ui.settings_page import SettingsPage
 from assistant.ui.tasks import BackgroundTasks
 
 SYSTEM_DEFAULT = "System default"
 QUIET = 0.3  # a test recording whose loudest moment filled less of the meter heard nothing
+WAKE_WORDS: tuple[str, ...] = get_args(get_type_hints(ConversationSettings)["wake_word"])
+
+
+def wake_phrase(name: str) -> str:
+    """ "hey_jarvis" as the user says it: "Hey Jarvis"."""
+    return name.replace("_", " ").title()
 
 
 class AudioPage(SettingsPage):
@@ -34,6 +50,13 @@ class AudioPage(SettingsPage):
         self.max_seconds = QSpinBox()
         self.max_seconds.setRange(1, 600)
         self.max_seconds.setSuffix(" s")
+        self.conversation_mode = QComboBox()
+        for mode, label in MODE_LABELS.items():
+            self.conversation_mode.addItem(label, mode.value)
+        self.wake_word = QComboBox()
+        for name in WAKE_WORDS:
+            self.wake_word.addItem(f"“{wake_phrase(name)}”", name)
+        self.echo_cancellation = QCheckBox("Take the assistant's own voice out of the microphone")
         self.mic_button = QPushButton("Test the &microphone")
         self.meter = LevelMeter()
         self.mic_result = CheckResult()
@@ -56,6 +79,21 @@ class AudioPage(SettingsPage):
             "audio.max_recording_seconds",
             self.max_seconds,
             "A recording stops by itself after this long.",
+        )
+        self.add_field(
+            "How to t&alk:",
+            "conversation.mode",
+            self.conversation_mode,
+            "Hands-free keeps the microphone open and answers when you pause; the wake word "
+            "waits for its phrase first. Also beside the Talk button (Ctrl+L).",
+        )
+        self.add_field("&Wake word:", "conversation.wake_word", self.wake_word)
+        self.add_field(
+            "&Echo cancellation:",
+            "conversation.echo_cancellation",
+            self.echo_cancellation,
+            "Keep it on with speakers: without it the assistant hears itself and interrupts "
+            "its own answers. Headphones do not need it.",
         )
 
     def _start(self, button: QPushButton, test: Coroutine[Any, Any, None]) -> None:
@@ -82,6 +120,10 @@ class AudioPage(SettingsPage):
         self._fill(self.output_device, [], settings.audio.output_device)
         self.talk_mode.setCurrentIndex(max(0, self.talk_mode.findData(settings.audio.talk_mode)))
         self.max_seconds.setValue(round(settings.audio.max_recording_seconds))
+        conversation = settings.conversation
+        self._choose(self.conversation_mode, conversation.mode)
+        self._choose(self.wake_word, conversation.wake_word)
+        self.echo_cancellation.setChecked(conversation.echo_cancellation)
 
     def show_devices(self, devices: list[AudioDevice]) -> None:
         """The devices found now; what was chosen stays chosen (even if it is unplugged)."""
@@ -95,6 +137,13 @@ class AudioPage(SettingsPage):
         settings.audio.output_device = self.output_device.currentData()
         settings.audio.talk_mode = self.talk_mode.currentData()
         settings.audio.max_recording_seconds = float(self.max_seconds.value())
+        settings.conversation.mode = self.conversation_mode.currentData()
+        settings.conversation.wake_word = self.wake_word.currentData()
+        settings.conversation.echo_cancellation = self.echo_cancellation.isChecked()
+
+    @staticmethod
+    def _choose(combo: QComboBox, value: str) -> None:
+        combo.setCurrentIndex(max(0, combo.findData(value)))
 
     @staticmethod
     def _fill(combo: QComboBox, names: list[str], chosen: str | int | None) -> None:
