@@ -47,17 +47,20 @@ class UserSaid:
     # The user went on with the question shown last, before its answer began: `text` is the
     # whole question now, in place of that one (see core/heard_question.py).
     restated: bool = False
+    turn: int = 0  # the turn it belongs to (TurnTimeline.turn)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyDelta:
     text: str  # more of the reply as written (shown on screen as is)
+    turn: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class SentenceStarted:
     index: int
     text: str  # the piece as written, so the GUI can highlight it
+    turn: int = 0
 
 
 @dataclass(frozen=True, slots=True)

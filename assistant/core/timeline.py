@@ -39,6 +39,9 @@ class TurnTimeline:
     # silent (its sound stopped and its requests were cancelled).
     barge_in_onset: float | None = None
     silenced: float | None = None
+    # Which turn this is (1, 2, … per controller; 0 outside one): the turn's events carry it,
+    # so whoever shows them can tell a late event of a turn cut off from the next turn's.
+    turn: int = 0
 
     def add_sentence(self, text: str) -> SentenceTiming:
         timing = SentenceTiming(index=len(self.sentences), text=text, ready=clock())

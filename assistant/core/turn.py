@@ -189,6 +189,7 @@ class TurnController:
         # again before its answer was heard), to be joined to what they say now.
         self._question: HeardQuestion | None = None
         self._carried: HeardQuestion | None = None
+        self._turns_started = 0
 
     @property
     def detail(self) -> str:
@@ -331,7 +332,7 @@ class TurnController:
                 self._set_state(TurnState.READY)
 
     async def _voice_turn(self, released: asyncio.Event) -> None:
-        timeline = TurnTimeline(input_start=clock())
+        timeline = self._timeline(input_start=clock())
         opened_before = self.connections.opened
         self._set_state(TurnState.LISTENING)
         try:
@@ -354,7 +355,7 @@ class TurnController:
                 )
 
     async def _heard_turn(self, question: HeardQuestion) -> None:
-        timeline = TurnTimeline(input_start=question.onset, input_end=question.end)
+        timeline = self._timeline(input_start=question.onset, input_end=question.end)
         question.timeline = timeline
         self._question = question
         opened_before = self.connections.opened
@@ -395,7 +396,7 @@ class TurnController:
                 self._finish(timeline, "", "", opened_before, interrupted=False)
             return
         if self.dictation:
-            self._emit(UserSaid(transcript.text))
+            self._emit(UserSaid(transcript.text, turn=timeline.turn))
             self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
             return
         await self._answer(transcript.text, timeline, opened_before, question)
@@ -416,7 +417,7 @@ class TurnController:
         return recording
 
     async def _text_turn(self, text: str) -> None:
-        timeline = TurnTimeline(input_start=clock())
+        timeline = self._timeline(input_start=clock())
         timeline.input_end = timeline.transcript_ready = timeline.input_start
         try:
             await self._answer(text, timeline, self.connections.opened)
@@ -426,7 +427,7 @@ class TurnController:
             self._fail_unexpectedly(error)
 
     async def _read_aloud(self, text: str) -> None:
-        timeline = TurnTimeline(input_start=clock())
+        timeline = self._timeline(input_start=clock())
         timeline.input_end = timeline.input_start
         opened_before = self.connections.opened
         splitter = SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes)
@@ -452,7 +453,7 @@ class TurnController:
     ) -> None:
         """The model's reply to `user_text`, spoken as it is written."""
         restated = question is not None and question.stored is not None
-        self._emit(UserSaid(user_text, restated))
+        self._emit(UserSaid(user_text, restated, timeline.turn))
         if self.chat is None:
             self._emit(Notice(NO_BRAIN))
             self._finish(timeline, user_text, "", opened_before, interrupted=False)
@@ -569,18 +570,23 @@ class TurnController:
             reply.timeline.first_token = clock()
         reply.written.append(delta)
         reply.record.add(delta)  # stored before it is shown: a crash cannot lose what was seen
-        self._emit(ReplyDelta(delta))
+        self._emit(ReplyDelta(delta, reply.timeline.turn))
         return reply.splitter.feed(delta)
 
     async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
         def started(index: int) -> None:
             if self.state is not TurnState.SPEAKING:
                 self._set_state(TurnState.SPEAKING)
-            self._emit(SentenceStarted(index, timeline.sentences[index].text))
+            self._emit(SentenceStarted(index, timeline.sentences[index].text, timeline.turn))
 
         await self.speaker.speak(pieces, timeline, started)
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _timeline(self, input_start: float, input_end: float | None = None) -> TurnTimeline:
+        """A new turn's timeline, numbered."""
+        self._turns_started += 1
+        return TurnTimeline(input_start, input_end, turn=self._turns_started)
 
     def _heard(self, pieces: list[Piece]) -> str:
         """The reply as far as the listener heard it: every sentence that started playing."""

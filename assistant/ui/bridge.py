@@ -27,6 +27,8 @@ class EventBridge(QObject):
     sentence_started = Signal(int, str)
     notice = Signal(str, bool)  # message, is_error
     turn_finished = Signal(object)  # TurnFinished
+    # The turn the next user_said / reply_delta / sentence_started belongs to, just before it.
+    turn_shown = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,11 +53,14 @@ class EventBridge(QObject):
                 self.loading_progress.emit(text, fraction)
             case InputLevel(value):
                 self.level.emit(value)
-            case UserSaid(text, restated):
+            case UserSaid(text, restated, turn):
+                self.turn_shown.emit(turn)
                 self.user_said.emit(text, restated)
-            case ReplyDelta(text):
+            case ReplyDelta(text, turn):
+                self.turn_shown.emit(turn)
                 self.reply_delta.emit(text)
-            case SentenceStarted(index, text):
+            case SentenceStarted(index, text, turn):
+                self.turn_shown.emit(turn)
                 self.sentence_started.emit(index, text)
             case Notice(message, is_error):
                 self.notice.emit(message, is_error)

@@ -75,7 +75,11 @@ class MainWindow(QMainWindow):
         self._hint = ""  # a notice to show beside "Ready" (e.g. "I didn't catch that")
         self._detail = ""  # of the current state (the error's message), to show it again
         self._brain_check: asyncio.Task[None] | None = None
-        self._stale_finishes = 0  # interrupted turns whose TurnFinished is still to come
+        # The turn whose words are shown last, and turns shown as cut off already (by Talk,
+        # Stop, a typed message...): their own TurnFinished comes a moment later, and must not
+        # end the next reply's bubble.
+        self._turn_shown = 0
+        self._cut_off: set[int] = set()
         # What getting the speech model ready is doing now, and how far (0..1) it is, if known.
         self._loading: tuple[str, float | None] = ("", None)
         self.setWindowTitle("Voice Assistant")
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
         self.bridge.loading_progress.connect(self._loading_progress)
         self.bridge.state_changed.connect(self._show_state)
         self.bridge.level.connect(self.status.set_level)
+        self.bridge.turn_shown.connect(self._show_turn)
         self.bridge.user_said.connect(self._user_said)
         self.bridge.reply_delta.connect(self.conversation.add_reply_text)
         self.bridge.sentence_started.connect(
@@ -224,7 +229,7 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.bridge.attach(controller)
         controller.dictation = self.mode is Mode.DICTATION
-        self._stale_finishes = 0
+        self._turn_shown, self._cut_off = 0, set()
         self._loading = ("", None)  # how far its own speech model has come is not known yet
         self.conversation.end_reply()
         self._show_state(controller.state, "")
@@ -327,7 +332,7 @@ class MainWindow(QMainWindow):
         """Something new starts while a reply is still going: it is cut off now, and its own
         end (reported a moment later) must not end the next reply's bubble."""
         if self.controller.state in _REPLYING:
-            self._stale_finishes += 1
+            self._cut_off.add(self._turn_shown)
             self.conversation.end_reply(interrupted=True)
 
     # ---- what the controller tells the window --------------------------------------------
@@ -441,10 +446,13 @@ class MainWindow(QMainWindow):
         if not is_error:
             self._hint = message
 
+    def _show_turn(self, turn: int) -> None:
+        self._turn_shown = turn
+
     def _turn_finished(self, event: TurnFinished) -> None:
         self.latency.show_timeline(event.timeline)
-        if event.interrupted and self._stale_finishes:
-            self._stale_finishes -= 1  # already shown as interrupted when it was cut off
+        if event.timeline.turn in self._cut_off:
+            self._cut_off.discard(event.timeline.turn)  # shown as cut off when it was
             return
         self.conversation.end_reply(interrupted=event.interrupted)
 

@@ -664,3 +664,19 @@ async def test_an_utterance_without_words_is_dropped_without_a_hint(rig: Rig) ->
     await rig.controller.wait()
     assert rig.notices() == []  # hands-free, noise is not the user's fault
     assert rig.controller.state is TurnState.READY
+
+
+async def test_each_turn_numbers_its_events(rig: Rig) -> None:
+    rig.controller.send_text("One?")
+    await rig.controller.wait()
+    rig.controller.read_aloud("Two.")
+    await rig.controller.wait()
+    await rig.voice_turn()
+    numbered = [
+        (type(e).__name__, e.timeline.turn if isinstance(e, TurnFinished) else e.turn)
+        for e in rig.events
+        if isinstance(e, (UserSaid, ReplyDelta, SentenceStarted, TurnFinished))
+    ]
+    assert {turn for _, turn in numbered} == {1, 2, 3}
+    assert numbered == sorted(numbered, key=lambda kind_turn: kind_turn[1])
+    assert ("TurnFinished", 2) in numbered and ("UserSaid", 3) in numbered

@@ -13,8 +13,9 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from assistant.core.errors import DeviceError, ModelError, ModelMissing, ServiceError
-from assistant.core.events import TurnState
+from assistant.core.events import ReplyDelta, StateChanged, TurnFinished, TurnState, UserSaid
 from assistant.core.protocols import LoadProgress, ProgressListener
+from assistant.core.timeline import TurnTimeline
 from assistant.core.turn import NO_BRAIN, NOTHING_HEARD, TOO_SHORT, TurnController, TurnOptions
 from assistant.ui.main_window import MainWindow, Mode
 from assistant.ui.status_line import Activity
@@ -247,6 +248,36 @@ async def test_pressing_talk_while_the_assistant_speaks_interrupts_it(qtbot: Any
     shown = window.conversation.toPlainText()
     assert shown.count("interrupted") == 1  # the second reply ran to its end
     assert shown.rstrip().endswith("Here is the new answer.")
+    await controller.aclose()
+
+
+async def test_a_turn_cut_off_is_told_apart_from_the_next_by_its_number(qtbot: Any) -> None:
+    """Stop just as a reply ends: its own (not interrupted) end comes after. That must not make
+    the window swallow a later turn's end, e.g. one the user cut off by voice."""
+    controller = make_controller()
+    window = await ready_window(qtbot, controller)
+    deliver = window.bridge.deliver
+
+    def finished(turn: int, interrupted: bool) -> TurnFinished:
+        return TurnFinished(TurnTimeline(turn=turn), "", "", interrupted)
+
+    deliver(UserSaid("First?", turn=1))
+    deliver(ReplyDelta("One.", turn=1))
+    controller.state = TurnState.SPEAKING  # as the window sees it when Stop is clicked
+    deliver(StateChanged(TurnState.SPEAKING))
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    deliver(finished(1, interrupted=False))  # it had just ended: its end was on its way
+    controller.state = TurnState.READY
+    deliver(StateChanged(TurnState.READY))
+    for turn, reply in ((2, "Two."), (3, "Three, and so")):
+        deliver(UserSaid(f"Question {turn}?", turn=turn))
+        deliver(ReplyDelta(reply, turn=turn))
+        deliver(finished(turn, interrupted=turn == 3))  # the third cut off by voice
+    await until(lambda: "Three, and so" in window.conversation.toPlainText())
+    shown = " ".join(window.conversation.toPlainText().split())
+    assert "Assistant · interrupted One." in shown
+    assert "Assistant Two." in shown
+    assert "Assistant · interrupted Three, and so" in shown
     await controller.aclose()
 
 
