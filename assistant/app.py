@@ -40,6 +40,7 @@ from assistant.core.turn import TurnController, TurnOptions
 from assistant.providers.http import ConnectionStats, KeyOrigin, key_origin, make_http_client
 
 if TYPE_CHECKING:
+    from assistant.core.shortcut import GlobalShortcut
     from assistant.ui.main_window import MainWindow
     from assistant.ui.settings_actions import AudioDevice, ModelSize, SettingsActions
     from assistant.ui.settings_dialog import SettingsDialog
@@ -301,6 +302,8 @@ class GuiSession:
         self.services: Services | None = None
         self.window: MainWindow | None = None
         self.tray: Tray | None = None
+        self.shortcut: GlobalShortcut | None = None
+        self.shortcut_problem = ""  # why the talk shortcut does not work here, for Settings
         self._dialog: SettingsDialog | None = None
 
     async def run(self) -> None:
@@ -338,6 +341,7 @@ class GuiSession:
         )
         window.model_banner.builtin_available = bundled_model_available()  # a file check
         window.show()
+        self._bind_shortcut()
         window.open_conversation()  # the last conversation, where it was left
         if self.config_problem is not None:
             window.report(on_defaults(self.config_problem))
@@ -347,7 +351,34 @@ class GuiSession:
         try:
             await closed.wait()
         finally:
+            if self.shortcut is not None:
+                self.shortcut.stop()
             await self.services.aclose()
+
+    def _bind_shortcut(self) -> None:
+        """Talk from any application, through the window's Talk button (so hold or toggle, the
+        Getting ready state and the tray stay in step), as the settings say."""
+        from assistant.core.shortcut import Chord, ShortcutUnavailable
+        from assistant.providers.shortcut_pynput import PynputShortcut
+
+        assert self.window is not None
+        talk, window = self.window.talk, self.window
+        window.set_shortcut_label("")
+        self.shortcut_problem = ""
+        if not self.settings.audio.talk_shortcut:
+            if self.shortcut is not None:
+                self.shortcut.stop()
+            return
+        chord = Chord.parse(self.settings.audio.talk_shortcut)  # checked when loaded
+        if self.shortcut is None:
+            self.shortcut = PynputShortcut(asyncio.get_running_loop())
+        try:
+            self.shortcut.start(chord, talk.key_down, talk.key_up)  # again: rebinds
+        except ShortcutUnavailable as error:
+            self.shortcut_problem = error.message
+            log.info("No global talk shortcut: %s", error.message)
+        else:
+            window.set_shortcut_label(chord.label)
 
     def save(self, settings: Settings) -> None:
         """Write `settings` to the file, unless the session runs on the defaults beside a file
@@ -409,6 +440,7 @@ class GuiSession:
                     new.conversation.add_assistant(turn.text, turn.interrupted)
         self.window.use_controller(self.services.controller)
         self.window.set_talk_mode(settings.audio.talk_mode)
+        self._bind_shortcut()
         self.services.controller.start()
         self.window.check_brain_now()
         await old.aclose()  # first: the old listener lets go of the microphone
@@ -548,7 +580,15 @@ class GuiSession:
             download_model=lambda name, progress: download_speech_model(
                 client(), self.settings, name, progress
             ),
+            pause_shortcut=self._pause_shortcut,
+            shortcut_problem=self.shortcut_problem,
         )
+
+    def _pause_shortcut(self, paused: bool) -> None:
+        if paused and self.shortcut is not None:
+            self.shortcut.stop()
+        elif not paused:
+            self._bind_shortcut()
 
 
 # What the settings dialog's Test buttons and the window's banner do; each raises an

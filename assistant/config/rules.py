@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from assistant.core.endpoints import check_endpoint
-from assistant.core.errors import EndpointError
+from assistant.core.errors import ConfigError, EndpointError
+from assistant.core.shortcut import Chord
 
 
 class BadSetting(Exception):
@@ -76,6 +77,16 @@ def audio_device(value: str | int, name: str) -> str | int:
             f"{name} must not be empty; leave it out to use the system's default device."
         )
     return value
+
+
+def key_chord(value: str, name: str) -> str:
+    """A key combination as `Chord` reads it, kept in its one spelling; empty: none."""
+    if not value.strip():
+        return ""
+    try:
+        return str(Chord.parse(value))
+    except ConfigError as error:
+        raise BadSetting(f"{name}: {error.message}") from None
 
 
 def endpoint_url(value: str, name: str) -> str:

@@ -13,9 +13,11 @@ from assistant.config.rules import (
     audio_device,
     between,
     endpoint_url,
+    key_chord,
     not_empty,
     one_of,
 )
+from assistant.core.shortcut import DEFAULT_TALK_CHORD
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful voice assistant. Your answers are spoken aloud, so reply in short, "
@@ -40,6 +42,8 @@ class AudioSettings:
     input_device: Annotated[str | int | None, audio_device] = None
     output_device: Annotated[str | int | None, audio_device] = None
     talk_mode: Literal["hold", "toggle"] = "hold"
+    # Talk from any application (held or toggled as `talk_mode` says); "" for none.
+    talk_shortcut: Annotated[str, key_chord] = DEFAULT_TALK_CHORD
     max_recording_seconds: Annotated[float, between(1, 600)] = 60.0
 
 

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.talk = TalkButton(talk_mode)
         self.listening_mode = ListeningModeBox()
         self.wake_phrase = "Hey Jarvis"  # said by the state line in wake-word mode
+        self.shortcut_label = ""  # the global talk shortcut ("Ctrl+Alt+Space"), if one works
         self.stop_button = QPushButton("&Stop")
         self.stop_button.setAccessibleName("Stop")
         self.stop_button.setToolTip("Stop listening or speaking at once (Esc)")
@@ -241,6 +242,11 @@ class MainWindow(QMainWindow):
 
     def set_talk_mode(self, talk_mode: TalkMode) -> None:
         self.talk.set_mode(talk_mode)
+        self._show_state(self.controller.state, self._detail)
+
+    def set_shortcut_label(self, label: str) -> None:
+        """The global talk shortcut ("Ctrl+Alt+Space"), named in the ready text; "" for none."""
+        self.shortcut_label = label
         self._show_state(self.controller.state, self._detail)
 
     def set_mode(self, mode: Mode) -> None:
@@ -418,7 +424,12 @@ class MainWindow(QMainWindow):
                 return (detail or "Something went wrong. Try again."), Activity.ERROR
 
     def _ready_text(self) -> str:
-        how = "Hold Talk (or Space)" if self.talk.mode == "hold" else "Click Talk (or press Space)"
+        keys = f"Space, or {self.shortcut_label} anywhere" if self.shortcut_label else "Space"
+        how = (
+            f"Hold Talk (or {keys})"
+            if self.talk.mode == "hold"
+            else f"Click Talk (or press {keys})"
+        )
         if self.mode is Mode.READ_ALOUD:
             return "Ready. Type or paste text, then press Read aloud."
         if self.listening_mode.mode is ListeningMode.HANDS_FREE:

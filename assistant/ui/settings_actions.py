@@ -69,3 +69,8 @@ class SettingsActions:
     # Downloads a Whisper size by name, telling `progress` how far it has come; cancelling it
     # leaves nothing behind.
     download_model: Callable[[str, ProgressListener], Awaitable[None]] = _no_downloads
+    # While the talk shortcut's keys are being recorded, the shortcut must not fire: True
+    # pauses it, False brings it back.
+    pause_shortcut: Callable[[bool], None] = lambda paused: None
+    # Why this desktop gives no global shortcut ("" when it does), shown under the field.
+    shortcut_problem: str = ""

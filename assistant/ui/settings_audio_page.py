@@ -18,11 +18,13 @@ from PySide6.QtWidgets import (
 
 from assistant.config import ConversationSettings, Settings
 from assistant.core.errors import AssistantError
+from assistant.core.shortcut import DEFAULT_TALK_CHORD, Chord
 from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.level_meter import LevelMeter, fill_of
 from assistant.ui.listening_mode_box import LABELS as MODE_LABELS
 from assistant.ui.settings_actions import AudioDevice, SettingsActions
 from assistant.ui.settings_page import SettingsPage
+from assistant.ui.shortcut_field import ShortcutField
 from assistant.ui.tasks import BackgroundTasks
 
 SYSTEM_DEFAULT = "System default"
@@ -47,6 +49,10 @@ class AudioPage(SettingsPage):
         self.talk_mode = QComboBox()
         self.talk_mode.addItem("Hold to talk (let go to send)", "hold")
         self.talk_mode.addItem("Click to start, click again to send", "toggle")
+        self.use_shortcut = QCheckBox("From any application:")
+        self.shortcut = ShortcutField(Chord.parse(DEFAULT_TALK_CHORD))
+        self.shortcut.recording_changed.connect(actions.pause_shortcut)
+        self.use_shortcut.toggled.connect(self.shortcut.setEnabled)
         self.max_seconds = QSpinBox()
         self.max_seconds.setRange(1, 600)
         self.max_seconds.setSuffix(" s")
@@ -74,6 +80,14 @@ class AudioPage(SettingsPage):
         self.add_field("S&peaker:", "audio.output_device", self.output_device)
         self.form.addRow("", self._test_row(self.speaker_button, None, self.speaker_result))
         self.add_field("&Talk button:", "audio.talk_mode", self.talk_mode)
+        shortcut_row = self.add_field(
+            "Talk s&hortcut:",
+            "audio.talk_shortcut",
+            self._shortcut_row(),
+            actions.shortcut_problem
+            or "Click the shortcut, then press the keys you want; it works as the Talk button.",
+        )
+        self.shortcut.refused.connect(shortcut_row.mark)
         self.add_field(
             "&Longest recording:",
             "audio.max_recording_seconds",
@@ -100,6 +114,14 @@ class AudioPage(SettingsPage):
         button.setEnabled(False)  # now, not when the task first runs: no second click meanwhile
         self._tasks.start(test)
 
+    def _shortcut_row(self) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.use_shortcut)
+        layout.addWidget(self.shortcut, 1)
+        return row
+
     @staticmethod
     def _test_row(button: QPushButton, meter: LevelMeter | None, result: CheckResult) -> QWidget:
         row = QWidget()
@@ -120,6 +142,10 @@ class AudioPage(SettingsPage):
         self._fill(self.output_device, [], settings.audio.output_device)
         self.talk_mode.setCurrentIndex(max(0, self.talk_mode.findData(settings.audio.talk_mode)))
         self.max_seconds.setValue(round(settings.audio.max_recording_seconds))
+        chord = settings.audio.talk_shortcut
+        self.use_shortcut.setChecked(bool(chord))
+        self.shortcut.setEnabled(bool(chord))
+        self.shortcut.set_chord(Chord.parse(chord or DEFAULT_TALK_CHORD))
         conversation = settings.conversation
         self._choose(self.conversation_mode, conversation.mode)
         self._choose(self.wake_word, conversation.wake_word)
@@ -137,6 +163,8 @@ class AudioPage(SettingsPage):
         settings.audio.output_device = self.output_device.currentData()
         settings.audio.talk_mode = self.talk_mode.currentData()
         settings.audio.max_recording_seconds = float(self.max_seconds.value())
+        on = self.use_shortcut.isChecked()
+        settings.audio.talk_shortcut = str(self.shortcut.chord) if on else ""
         settings.conversation.mode = self.conversation_mode.currentData()
         settings.conversation.wake_word = self.wake_word.currentData()
         settings.conversation.echo_cancellation = self.echo_cancellation.isChecked()

@@ -44,13 +44,18 @@ from assistant.providers.stt.model_download import default_models_dir
 from assistant.providers.stt.whisper_local import bundled_model_available
 from assistant.ui.main_window import MainWindow
 from assistant.ui.settings_actions import ModelSize
+from tests.providers.test_shortcut_pynput import OtherApp, display, other_app
+from tests.providers.test_shortcut_pynput import _type as type_keys
 from tests.support.chat_server import ChatServer, openai_error
 from tests.support.loopback import Request, Response
 from tests.support.model_hub import LISTING, NAME, HubFault, ModelHub
 from tests.support.pulse import RECORD_RATE, VirtualSoundCard
 from tests.support.speech import SPEECH
 from tests.support.tts_servers import OpenAiSpeechServer
-from tests.ui.harness import until
+from tests.support.xvfb import xvfb
+from tests.ui.harness import make_controller, until
+
+__all__ = ["display", "other_app", "xvfb"]  # fixtures used here
 
 pytestmark = pytest.mark.gui
 
@@ -593,3 +598,32 @@ async def test_a_model_choice_that_cannot_be_saved_is_reported_and_the_banner_wo
         assert all(button.isEnabled() for button in banner.buttons())
     finally:
         await close_session(session)
+
+
+async def test_the_talk_shortcut_talks_from_another_application(
+    qtbot: Any, other_app: OtherApp, tmp_path: Path
+) -> None:
+    controller = make_controller()
+    session = GuiSession(Settings(), Secrets(), tmp_path / "config.toml")
+    session.window = window = MainWindow(controller)
+    qtbot.addWidget(window)
+    controller.start()
+    await controller.wait_ready()
+    session._bind_shortcut()
+    try:
+        assert session.shortcut_problem == "" and window.shortcut_label == "Ctrl+Alt+Space"
+        assert "or Space, or Ctrl+Alt+Space anywhere" in window.status.text()
+        await type_keys(other_app.display, "keydown", "ctrl+alt+space")
+        await until(lambda: controller.state is TurnState.LISTENING, what="listening")
+        await type_keys(other_app.display, "keyup", "ctrl+alt+space")
+        await until(lambda: controller.state is TurnState.READY, what="answered")
+        assert window.conversation.toPlainText().count("You") == 1
+        session.settings.audio.talk_shortcut = ""  # turned off in Settings
+        session._bind_shortcut()
+        assert window.shortcut_label == "" and session.shortcut is not None
+        assert not session.shortcut.listening
+    finally:
+        assert session.shortcut is not None
+        session.shortcut.stop()
+        window.close()
+        await controller.aclose()

@@ -204,7 +204,9 @@ async def test_valid_settings_are_saved_and_the_key_goes_only_to_the_keyring(
     assert KEY not in rig.path.read_text()
 
 
-async def test_how_to_talk_is_chosen_in_settings_too(rig: Rig, qtbot: Any) -> None:
+async def test_how_to_talk_and_the_talk_shortcut_are_chosen_in_settings(
+    rig: Rig, qtbot: Any
+) -> None:
     audio = rig.dialog.audio
     assert audio.conversation_mode.currentData() == "push_to_talk"
     assert audio.echo_cancellation.isChecked()
@@ -212,11 +214,15 @@ async def test_how_to_talk_is_chosen_in_settings_too(rig: Rig, qtbot: Any) -> No
     audio.conversation_mode.setCurrentIndex(audio.conversation_mode.findData("wake_word"))
     audio.wake_word.setCurrentIndex(audio.wake_word.findData("okay_nabu"))
     audio.echo_cancellation.setChecked(False)
+    assert audio.use_shortcut.isChecked() and audio.shortcut.text() == "Ctrl+Alt+Space"
+    audio.use_shortcut.setChecked(False)  # no talk shortcut
+    assert not audio.shortcut.isEnabled()
     rig.dialog.show()
     rig.click(qtbot, rig.dialog.buttons.button(rig.dialog.buttons.StandardButton.Save))
     conversation = load_settings(rig.path).conversation
     assert (conversation.mode, conversation.wake_word) == ("wake_word", "okay_nabu")
     assert conversation.echo_cancellation is False
+    assert load_settings(rig.path).audio.talk_shortcut == ""
 
 
 async def test_forgetting_a_saved_key_removes_it_from_the_keyring(rig: Rig, qtbot: Any) -> None:
