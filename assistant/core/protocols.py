@@ -177,6 +177,32 @@ class ConnectionCounter(Protocol):
     def opened(self) -> int: ...
 
 
+# What some parts can do beyond their protocol, asked by capability rather than by class.
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Holds something to let go of when the app is done with it (a model's worker thread)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Checkable(Protocol):
+    """Can say whether it works before it is needed (a language model service: reachable, the
+    key accepted, the model served); raises an AssistantError that says what is wrong."""
+
+    async def check(self) -> None: ...
+
+
+@runtime_checkable
+class Preloaded(Protocol):
+    """Loads something heavy once (a speech model): `loaded` says whether it has."""
+
+    @property
+    def loaded(self) -> bool: ...
+
+
 __all__ = [
     "BYTES_PER_SAMPLE",
     "TRANSCRIBE_RATE",
@@ -184,6 +210,8 @@ __all__ = [
     "AudioInput",
     "AudioOutput",
     "ChatModel",
+    "Checkable",
+    "Closable",
     "ConnectionCounter",
     "LoadProgress",
     "Message",
@@ -191,6 +219,7 @@ __all__ = [
     "PlaybackEventKind",
     "PlaybackListener",
     "PlaybackStream",
+    "Preloaded",
     "ProgressListener",
     "Recording",
     "Synthesizer",

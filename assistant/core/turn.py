@@ -289,6 +289,19 @@ class TurnController:
         self._conversation_number += 1
         return self.history.resume(conversation_id, self.conversation)
 
+    def go_on_from(self, old: TurnController) -> None:
+        """Settings were applied and this controller takes over from `old`: the same
+        conversation goes on, read back from the history, or (nothing stored to read back: no
+        history, or it failed) with `old`'s turns carried over."""
+        ongoing = old.history.conversation_id
+        if ongoing is not None and self.resume_conversation(ongoing):
+            return
+        for turn in old.conversation.turns:
+            if turn.role == "user":
+                self.conversation.add_user(turn.text)
+            else:
+                self.conversation.add_assistant(turn.text, turn.interrupted)
+
     async def wait(self) -> None:
         """Wait until the current turn (if any) has ended."""
         if self._turn is not None:

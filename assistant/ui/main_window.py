@@ -263,6 +263,10 @@ class MainWindow(QMainWindow):
         (self.read_aloud_box.text if reading else self.talk).setFocus()
         self._show_state(self.controller.state, self._detail)
 
+    def set_brain_check(self, check_brain: BrainCheck) -> None:
+        """How to tell whether a language model is reachable (see `__init__`)."""
+        self._check_brain = check_brain
+
     def check_brain_now(self) -> asyncio.Task[None] | None:
         """Find out (again) whether a language model is reachable; the banner says if not.
         A check still running is for settings that may have changed: it gives way."""

@@ -24,6 +24,7 @@ from assistant.app import (
     check_brain_settings,
     check_chat,
     listen_to_microphone,
+    open_session,
     play_test_tone,
     speak_sample,
 )
@@ -166,11 +167,10 @@ async def test_saved_settings_apply_at_once_and_the_conversation_carries_over(
     server = loopback(models.handler)
     settings = settings_for(server.url, tls.ca_file)
     path = tmp_path / "config.toml"
-    session = GuiSession(settings, Secrets(), path)
-    session.services = old = build_services(settings, Secrets())
-    session.window = window = MainWindow(old.controller, check_brain=session.check_brain)
+    old = build_services(settings, Secrets())
+    window = MainWindow(old.controller)
+    session = GuiSession(settings, Secrets(), path, old, window)
     qtbot.addWidget(window)
-    window.settings_requested.connect(session.open_settings)
     old.controller.conversation.add_user("What did I ask before?")
     old.controller.conversation.add_assistant("Something about the weather.")
     try:
@@ -205,13 +205,13 @@ async def test_saved_settings_go_on_with_the_same_stored_conversation(
     qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, no_keyring: None, history_home: Path
 ) -> None:
     settings = settings_for(loopback(ModelList().handler).url, tls.ca_file)
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
-    session.services = old = build_services(settings, Secrets())
+    old = build_services(settings, Secrets())
     assert isinstance(old.history, SqliteHistory) and old.history.path == history_home
     stored = old.history.new_conversation()
     for role, text in (("user", "Remember the number 42."), ("assistant", "I will.")):
         old.history.add_message(stored, role, text, "complete")
-    session.window = window = MainWindow(old.controller, check_brain=session.check_brain)
+    window = MainWindow(old.controller)
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml", old, window)
     qtbot.addWidget(window)
     window.open_conversation()
     shown = window.conversation.toPlainText()
@@ -270,13 +270,12 @@ async def test_a_restart_shows_the_last_conversation_and_the_model_remembers_it(
     settings.tts.openai.base_url = f"{loopback(speech.handler).url}/v1"
 
     first = await start_session(settings, tmp_path)
-    assert first.window is not None and first.window.conversation.toPlainText().strip() == ""
+    assert first.window.conversation.toPlainText().strip() == ""
     await type_and_wait(first, "My name is Ada.", "Nice to meet you, Ada.")
     await stop_session(first)
 
     again = await start_session(settings, tmp_path)  # the app started again
     window = again.window
-    assert window is not None
     shown = " ".join(window.conversation.toPlainText().split())
     assert shown == "You My name is Ada. Assistant Nice to meet you, Ada."
     bar = window.conversation.verticalScrollBar()
@@ -300,23 +299,20 @@ RUNNING: dict[int, asyncio.Task[None]] = {}  # each session's run(), until it is
 
 async def start_session(settings: Settings, tmp_path: Path) -> GuiSession:
     """GuiSession.run() as the app starts it, once its window is up and the model loaded."""
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    session = open_session(settings, Secrets(), tmp_path / "config.toml")
     RUNNING[id(session)] = asyncio.get_running_loop().create_task(session.run())
-    await until(lambda: session.window is not None and session.window.isVisible(), 10)
-    assert session.services is not None
-    await session.services.controller.wait_ready()
+    controller = session.services.controller
+    await until(lambda: not controller.getting_ready, 30, what="run() to start and load the model")
     return session
 
 
 async def stop_session(session: GuiSession) -> None:
-    assert session.window is not None
     session.window.close()
     await asyncio.wait_for(RUNNING.pop(id(session)), 20)
 
 
 async def type_and_wait(session: GuiSession, text: str, reply: str) -> None:
     window = session.window
-    assert window is not None
     window.message.setText(text)
     window.send_button.click()
     await until(
@@ -411,18 +407,16 @@ def speech_settings(model: str, hub_url: str, ca_file: Path) -> Settings:
 
 def session_with_window(qtbot: Any, settings: Settings, path: Path) -> GuiSession:
     """A session and its window, wired as run() wires them; the model is not loading yet."""
-    session = GuiSession(settings, Secrets(), path)
-    session.services = build_services(settings, Secrets())
-    session.window = window = MainWindow(session.services.controller)
+    services = build_services(settings, Secrets())
+    window = MainWindow(services.controller)
+    session = GuiSession(settings, Secrets(), path, services, window)
     qtbot.addWidget(window)
-    window.model_chosen.connect(session._model_chosen)
     window.model_banner.builtin_available = bundled_model_available()
     window.show()
     return session
 
 
 async def close_session(session: GuiSession) -> None:
-    assert session.window is not None and session.services is not None
     session.window.close()
     await session.window.tasks.wait()
     await session.services.aclose()
@@ -442,7 +436,6 @@ async def test_a_missing_model_is_downloaded_with_progress_when_trying_again(
     settings = speech_settings(NAME, loopback(hub.handler).url, tls.ca_file)
     session = session_with_window(qtbot, settings, tmp_path / "config.toml")
     window = session.window
-    assert window is not None and session.services is not None
     controller = session.services.controller
     shown: list[tuple[str, int | None]] = []
     window.bridge.loading_progress.connect(
@@ -492,7 +485,6 @@ async def test_a_model_chosen_in_the_banner_is_saved_and_used_at_once(
     settings = speech_settings("base.en", f"https://127.0.0.1:{closed_port()}", tls.ca_file)
     session = session_with_window(qtbot, settings, path)
     window = session.window
-    assert window is not None and session.services is not None
     old = session.services
     try:
         old.controller.start()
@@ -504,7 +496,6 @@ async def test_a_model_chosen_in_the_banner_is_saved_and_used_at_once(
         else:
             qtbot.mouseClick(banner.folder_button, Qt.MouseButton.LeftButton)
         await window.tasks.wait()  # saved and applied
-        assert session.services is not None
         await session.services.controller.wait_ready()  # and the chosen model loaded
         expected = "bundled" if choice == "built-in" else folder
         assert load_settings(path).stt.model == expected
@@ -525,7 +516,6 @@ async def test_settings_that_keep_the_speech_settings_keep_the_loaded_model(
     settings = speech_settings("bundled", "https://huggingface.co", tls.ca_file)
     session = session_with_window(qtbot, settings, tmp_path / "config.toml")
     window = session.window
-    assert window is not None and session.services is not None
     first = session.services
     loads: list[str] = []  # "Loading the speech model…", said once for every load
     window.bridge.loading_progress.connect(lambda text, fraction: loads.append(text))
@@ -556,12 +546,14 @@ async def test_settings_that_keep_the_speech_settings_keep_the_loaded_model(
 
 
 async def test_the_download_button_fetches_into_the_models_folder_through_the_app_client(
-    loopback: Any, tls: Any, tmp_path: Path, models_home: Path
+    qtbot: Any, loopback: Any, tls: Any, tmp_path: Path, models_home: Path
 ) -> None:
     hub = ModelHub()
     settings = speech_settings("bundled", loopback(hub.handler).url, tls.ca_file)
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
-    session.services = build_services(settings, Secrets())
+    services = build_services(settings, Secrets())
+    window = MainWindow(services.controller)
+    qtbot.addWidget(window)
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml", services, window)
     try:
         actions = session.settings_actions()
         assert ModelSize(NAME, downloaded=False) in await actions.model_sizes()
@@ -584,7 +576,6 @@ async def test_a_model_choice_that_cannot_be_saved_is_reported_and_the_banner_wo
     settings = speech_settings("base.en", f"https://127.0.0.1:{closed_port()}", tls.ca_file)
     session = session_with_window(qtbot, settings, path)
     window = session.window
-    assert window is not None and session.services is not None
     old = session.services
     try:
         old.controller.start()
@@ -604,9 +595,10 @@ async def test_the_talk_shortcut_talks_from_another_application(
     qtbot: Any, other_app: OtherApp, tmp_path: Path
 ) -> None:
     controller = make_controller()
-    session = GuiSession(Settings(), Secrets(), tmp_path / "config.toml")
-    session.window = window = MainWindow(controller)
+    window = MainWindow(controller)
     qtbot.addWidget(window)
+    services = build_services(Settings(), Secrets())
+    session = GuiSession(Settings(), Secrets(), tmp_path / "config.toml", services, window)
     controller.start()
     await controller.wait_ready()
     session._bind_shortcut()

@@ -78,11 +78,10 @@ async def shown_dialog(window: MainWindow) -> HistoryDialog:
 
 def the_app(qtbot: Any, tmp_path: Path, history_path: Path) -> tuple[GuiSession, Services]:
     settings = Settings()
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
-    session.services = services = build_services(settings, Secrets(), history_path=history_path)
-    session.window = window = MainWindow(services.controller)
+    services = build_services(settings, Secrets(), history_path=history_path)
+    window = MainWindow(services.controller)
+    session = GuiSession(settings, Secrets(), tmp_path / "config.toml", services, window)
     qtbot.addWidget(window)
-    window.history_requested.connect(session.open_history)
     window.show()
     return session, services
 
@@ -90,7 +89,7 @@ def the_app(qtbot: Any, tmp_path: Path, history_path: Path) -> tuple[GuiSession,
 @pytest.fixture
 async def app(qtbot: Any, tmp_path: Path) -> AsyncIterator[App]:
     session, services = the_app(qtbot, tmp_path, tmp_path / "data" / FILE_NAME)
-    assert services.history is not None and session.window is not None
+    assert services.history is not None
     ids = {
         name: store_conversation(services.history, said)
         for name, said in (("piano", PIANO), ("bread", BREAD), ("french", FRENCH))
@@ -175,7 +174,6 @@ async def test_an_empty_history_says_so(qtbot: Any, tmp_path: Path) -> None:
     session, services = the_app(qtbot, tmp_path, tmp_path / FILE_NAME)
     try:
         session.open_history()
-        assert session.window is not None
         dialog = session.window.findChild(HistoryDialog)
         assert dialog is not None
         assert dialog.empty.isVisibleTo(dialog) and not dialog.list.isVisibleTo(dialog)
@@ -346,7 +344,6 @@ async def test_a_history_that_could_not_be_opened_says_so(qtbot: Any, tmp_path: 
     assert services.history is None  # the assistant runs without one
     try:
         session.open_history()
-        assert session.window is not None
         dialog = session.window.findChild(HistoryDialog)
         assert dialog is not None
         assert dialog.message.isVisibleTo(dialog)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
 
-from assistant.app import GuiSession
+from assistant.app import open_session
 from assistant.config import Secrets, Settings, load_settings
 from assistant.core.errors import ConfigError
 from assistant.core.hands_free import ListeningMode
@@ -175,11 +175,10 @@ async def test_on_the_defaults_the_window_says_why_and_settings_never_write_over
     path = tmp_path / "config.toml"
     path.write_text(BROKEN, encoding="utf-8")
     message = the_message(path)
-    session = GuiSession(Settings(), Secrets(), path, config_problem=message)
+    session = open_session(Settings(), Secrets(), path, config_problem=message)
     running = asyncio.get_running_loop().create_task(session.run())
-    await until(lambda: session.window is not None and session.window.isVisible(), 10)
+    await until(lambda: not session.services.controller.getting_ready, 30)  # run() began
     window = session.window
-    assert window is not None
     assert " ".join(on_defaults(message).split()) in " ".join(
         window.conversation.toPlainText().split()
     )
@@ -199,12 +198,12 @@ async def test_settings_that_fail_when_the_services_are_built_fall_back_to_the_d
 ) -> None:
     settings = Settings()
     settings.network.ca_file = str(tmp_path / "gone.pem")  # deleted since it was chosen
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    session = open_session(settings, Secrets(), tmp_path / "config.toml")
     with caplog.at_level(logging.ERROR):
         running = asyncio.get_running_loop().create_task(session.run())
-        await until(lambda: session.window is not None and session.window.isVisible(), 10)
+        await until(lambda: not session.services.controller.getting_ready, 30)  # run() began
     window = session.window
-    assert window is not None and session.config_problem is not None
+    assert session.config_problem is not None
     assert "gone.pem" in session.config_problem and session.settings == Settings()
     assert "default settings for now" in window.conversation.toPlainText()
     assert any("gone.pem" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
@@ -218,12 +217,11 @@ async def test_a_microphone_missing_at_start_up_leaves_the_window_and_goes_to_th
     settings = Settings()
     settings.conversation.mode = "hands_free"
     settings.audio.input_device = "No such microphone"
-    session = GuiSession(settings, Secrets(), tmp_path / "config.toml")
+    session = open_session(settings, Secrets(), tmp_path / "config.toml")
     with caplog.at_level(logging.WARNING):
         running = asyncio.get_running_loop().create_task(session.run())
-        await until(lambda: session.window is not None and session.window.isVisible(), 10)
+        await until(lambda: not session.services.controller.getting_ready, 30)  # run() began
         window = session.window
-        assert window is not None
         await until(lambda: "microphone" in window.conversation.toPlainText(), 20)
     assert window.listening_mode.mode is ListeningMode.PUSH_TO_TALK
     shown = window.conversation.toPlainText().strip()  # why, in the window's words
