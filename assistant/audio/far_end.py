@@ -2,8 +2,13 @@
 frames of 16 kHz mono.
 
 `played` is the Speaker's tap (`Speaker(on_played=far_end.played)`): it runs on the speaker's
-writer thread, so it only queues the bytes. The listening thread calls `frames()` before each
-microphone frame and gets the new far frames, converted there (mono, then the project's resampler).
+writer thread, so it only queues the bytes, with the moment they were handed over. The listening
+thread calls `frames(until)` before each microphone frame, `until` being when that frame was
+captured, and gets the far frames played by then, converted there (mono, then the project's
+resampler). Paired by time, the far stream leads the microphone by the same delay (the device's
+latency and the room's echo) however far behind the listening thread runs: handed everything
+played so far instead, a listening thread that fell behind under load would show the canceller
+an echo path that jumps by the lag, and the echo would leak while it converges again.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ class FarEndReference:
     """Collects what the speaker played; hands it on in whole LISTEN_RATE mono frames."""
 
     def __init__(self) -> None:
-        self._pending: deque[tuple[bytes, int, int]] = deque(maxlen=MAX_PENDING_WRITES)
+        self._pending: deque[tuple[bytes, int, int, float]] = deque(maxlen=MAX_PENDING_WRITES)
         self._lock = threading.Lock()
         self._resampler: Resampler | None = None
         self._partial = b""  # converted samples short of a whole frame
@@ -31,16 +36,19 @@ class FarEndReference:
     def played(self, pcm: bytes, rate: int, channels: int, moment: float) -> None:
         """The Speaker's tap (writer thread): `pcm` was just handed to the device. Cheap."""
         with self._lock:
-            self._pending.append((pcm, rate, channels))
+            self._pending.append((pcm, rate, channels, moment))
             self.last_played = moment
 
-    def frames(self) -> list[bytes]:
-        """The far-end frames played since the last call (listening thread)."""
+    def frames(self, until: float = float("inf")) -> list[bytes]:
+        """The far-end frames played since the last call, up to the moment `until` (a
+        time.monotonic(): when the microphone frame they go before was captured). Listening
+        thread."""
+        writes = []
         with self._lock:
-            writes = list(self._pending)
-            self._pending.clear()
+            while self._pending and self._pending[0][3] <= until:
+                writes.append(self._pending.popleft())
         data = self._partial
-        for pcm, rate, channels in writes:
+        for pcm, rate, channels, _ in writes:
             data += self._convert(pcm, rate, channels)
         whole = len(data) - len(data) % FRAME_BYTES
         self._partial = data[whole:]

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyaudio
 
 from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
@@ -45,6 +48,7 @@ from assistant.core.listening import (
 )
 from assistant.core.protocols import Recording
 from assistant.core.speech_segmenter import (
+    BARGE_IN_MIN_LEVEL_DBFS,
     BARGE_IN_MIN_SPEECH,
     TURN_MIN_SPEECH,
     SpeechDropped,
@@ -61,6 +65,7 @@ BLOCK_SECONDS = 0.02
 STILL_SPEAKING_SECONDS = 0.3
 # No block from the device for this long while listening: it is gone.
 SILENT_LIMIT = 1.0
+LEVELS_KEPT = 30  # frames of levels kept for the log (300 ms: about a barge-in's speech)
 
 
 @dataclass
@@ -252,6 +257,9 @@ class _Pipeline:
         turn_end = parts.turn_end() if parts.turn_end else None
         self._segmenter = SpeechSegmenter(parts.detector(), turn_end=turn_end)
         self._carry = b""
+        # Per frame, for the log when speech cuts the assistant off: the microphone's level, the
+        # canceller's output, the far end's, and how late the frame was processed.
+        self._levels: deque[tuple[float, float, float, float]] = deque(maxlen=LEVELS_KEPT)
 
     def feed(self, pcm: bytes, when: float) -> None:
         """A block of 16 kHz mono microphone audio whose last sample came at `when`."""
@@ -264,9 +272,13 @@ class _Pipeline:
 
     def _frame(self, frame: bytes, when: float) -> None:
         if self._canceller is not None:
-            for far in self._far_end.frames():
+            far_level = -120.0
+            for far in self._far_end.frames(until=when):  # paired by time: see far_end.py
                 self._canceller.far(far)
+                far_level = max(far_level, _dbfs(far))
+            raw_level = _dbfs(frame)
             frame = self._canceller.near(frame)
+            self._levels.append((raw_level, _dbfs(frame), far_level, time.monotonic() - when))
         if self._gated.is_set():
             if self._wake_word is not None and self._wake_word.feed(frame):
                 self._gated.clear()
@@ -276,8 +288,26 @@ class _Pipeline:
         played = self._far_end.last_played
         speaking = played is not None and time.monotonic() - played < STILL_SPEAKING_SECONDS
         self._segmenter.min_speech = BARGE_IN_MIN_SPEECH if speaking else TURN_MIN_SPEECH
+        self._segmenter.min_level_dbfs = BARGE_IN_MIN_LEVEL_DBFS if speaking else -math.inf
         for event in self._segmenter.feed(frame):
             self._report(event, when)
+
+    def _log_levels(self) -> None:
+        """What the canceller did over the last moments, when speech cut the assistant off: its
+        voice leaking through (a self-interruption) shows as a small drop from microphone to
+        output with the far end loud."""
+        if not self._levels:
+            return
+        raw, cleaned, far, lag = np.median(np.array(self._levels), axis=0).tolist()
+        log.info(
+            "Speech while the assistant spoke (last %d ms, medians): microphone %.0f dBFS, after "
+            "the canceller %.0f dBFS, its voice %.0f dBFS; frames %.0f ms late",
+            len(self._levels) * 10,
+            raw,
+            cleaned,
+            far,
+            lag * 1000,
+        )
 
     def _report(self, event: object, when: float) -> None:
         def clock(position: float) -> float:
@@ -285,12 +315,20 @@ class _Pipeline:
 
         match event:
             case SpeechStarted(onset, _):
+                if self._segmenter.min_speech == BARGE_IN_MIN_SPEECH:
+                    self._log_levels()
                 self._deliver(SpeechBegan(clock(onset)))
             case SpeechEnded() as ended:
                 recording = Recording(ended.audio, LISTEN_RATE)
                 self._deliver(Utterance(recording, clock(ended.onset), clock(ended.end)))
             case SpeechDropped():
                 self._deliver(NotSpeech())
+
+
+def _dbfs(frame: bytes) -> float:
+    samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+    rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+    return 20 * math.log10(max(rms, 1.0) / 32768)
 
 
 __all__ = ["HandsFreeListener", "ListeningParts"]

@@ -3,11 +3,11 @@
 People pause in the middle of a thought ("And so, my fellow Americans, … ask not what your
 country can do for you"). The listener ends a turn at a pause that sounds final, and sometimes
 it was not: the user speaks again while their question is still being transcribed or the model
-has not said a word of its answer yet. That is the same question going on, not a new one that
+has not begun to say its answer yet. That is the same question going on, not a new one that
 cuts the first off: the two recordings become one, transcribed together (Whisper hears the whole
 sentence), the question already shown is restated rather than followed by a second one, and a
-reply shown but not heard yet is taken back. Once the reply has been heard, speaking again is a
-barge-in as usual.
+reply shown but not yet spoken is taken back. Once the reply has begun to be spoken, speaking again
+is a barge-in as usual.
 """
 
 from __future__ import annotations
@@ -32,13 +32,15 @@ class HeardQuestion:
     stored: UserRecord | None = None  # once shown: its line in the history, to restate
     continued: bool = False  # the user went on with it: its turn ends without a word
 
-    def answer_heard_before(self, onset: float) -> bool:
-        """Whether the reply had begun to play when the user began to speak again at `onset`:
-        then they are answering it, or cutting it off, not going on with the question. (Speech
-        is recognised a quarter of a second after its onset; the reply may have begun meanwhile.)
-        """
-        first_audio = self.timeline.first_audio() if self.timeline is not None else None
-        return first_audio is not None and first_audio <= onset
+    def answer_begun_before(self, onset: float) -> bool:
+        """Whether the reply had begun to be spoken (its first sentence ready for the voice)
+        when the user began to speak again at `onset`: then they are answering it, cutting it
+        off, or it is its own echo, not the question going on. Judged by when that sentence was
+        ready, which this loop knew at once; the moment its sound began comes from the speaker's
+        thread a little later, sometimes after the speech it caused has been heard. (Speech is
+        recognised a quarter of a second after its onset: hence the onset.)"""
+        sentences = self.timeline.sentences if self.timeline is not None else []
+        return bool(sentences) and sentences[0].ready <= onset
 
     def again(self) -> HeardQuestion:
         """This question, to be answered after all (what seemed to go on with it was a cough);

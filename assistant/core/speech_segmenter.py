@@ -16,8 +16,11 @@ exactly. Pure Python + numpy: the detectors are passed in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import Enum
+
+import numpy as np
 
 from assistant.core.listening import LISTEN_RATE, TurnEndDetector, VoiceDetector
 
@@ -28,6 +31,10 @@ BYTES_PER_SAMPLE = 2
 # from idle, a false start costs only a glance at the state line, so it may come sooner.
 BARGE_IN_MIN_SPEECH = 0.25
 TURN_MIN_SPEECH = 0.15
+# While the assistant speaks, speech must also be this loud (after the echo canceller) to count:
+# someone talking to the computer is -35 to -10 dBFS there; what is left of the assistant's own
+# voice after cancelling can sound like speech to the detector at -50 dBFS.
+BARGE_IN_MIN_LEVEL_DBFS = -42.0
 
 
 class EndReason(Enum):
@@ -153,6 +160,7 @@ class SpeechSegmenter:
     ) -> None:
         self.settings = settings or SegmenterSettings()
         self.min_speech = self.settings.min_speech  # the caller changes it as the state changes
+        self.min_level_dbfs = -math.inf  # likewise: quieter windows are not speech
         self._detector = detector
         self._turn_end = turn_end
         self._window = detector.window_samples
@@ -173,7 +181,10 @@ class SpeechSegmenter:
             offset = (self._next_window - self._audio_start) * BYTES_PER_SAMPLE
             window = bytes(self._audio[offset : offset + self._window_bytes])
             self._next_window += self._window
-            self._on_window(self._detector.probability(window), events)
+            probability = self._detector.probability(window)  # fed always: it keeps state
+            if self.min_level_dbfs > -math.inf and _dbfs(window) < self.min_level_dbfs:
+                probability = 0.0
+            self._on_window(probability, events)
         if self._state is _State.IDLE:
             self._forget_old_audio()
         return events
@@ -361,7 +372,14 @@ class SpeechSegmenter:
         return samples / LISTEN_RATE
 
 
+def _dbfs(window: bytes) -> float:
+    samples = np.frombuffer(window, dtype=np.int16).astype(np.float32)
+    rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
+    return 20 * math.log10(max(rms, 1.0) / 32768)
+
+
 __all__ = [
+    "BARGE_IN_MIN_LEVEL_DBFS",
     "BARGE_IN_MIN_SPEECH",
     "TURN_MIN_SPEECH",
     "AdaptivePause",

