@@ -17,7 +17,7 @@ from assistant.config import Secrets, Settings, config_path, load_secrets, load_
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
 from assistant.core.hands_free import ListeningMode
-from assistant.core.protocols import AudioInput, Recording
+from assistant.core.protocols import AudioInput, LanguagesLoading, Recording
 from assistant.core.turn import SLOW_REPLY
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,11 @@ async def _transcribe(
     try:
         longest = settings.audio.max_recording_seconds  # a file is held to what a recording is
         pcm = await asyncio.to_thread(wiring.read_audio, args.file, longest)
-        await services.transcriber.load()
-        transcript = await services.transcriber.transcribe(Recording(pcm))
+        transcriber = services.transcriber
+        await transcriber.load()
+        if isinstance(transcriber, LanguagesLoading):  # a file's language must be right
+            await transcriber.languages_ready()
+        transcript = await transcriber.transcribe(Recording(pcm))
         return {"transcript": transcript.text, "language": transcript.language}
     finally:
         await services.aclose()
@@ -236,7 +239,8 @@ def _devices_text(result: dict[str, Any]) -> str:
 def _result_text(result: dict[str, Any]) -> str:
     lines = []
     if "transcript" in result:
-        lines.append(f"You: {result['transcript']}")
+        language = f" ({result['language']})" if result.get("language") else ""
+        lines.append(f"You{language}: {result['transcript']}")
     if result.get("reply"):
         lines.append(f"Assistant: {result['reply']}")
     lines += [

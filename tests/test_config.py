@@ -455,8 +455,9 @@ def test_unset_values_are_left_out_of_the_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     save_settings(Settings(), path)
     text = path.read_text(encoding="utf-8")
-    for unset in ("input_device", "language", "temperature", "ca_file"):
+    for unset in ("input_device", "temperature", "ca_file"):
         assert unset not in text
+    assert 'language = "auto"' in text  # detected: the default, written as such
     assert "ASSISTANT_LLM_API_KEY" in text  # the header says where keys go
 
 
@@ -762,3 +763,53 @@ def test_the_documentation_lists_every_key_in_its_table() -> None:
         headed = [part for part in sections if f"`[{table}]`" in part.splitlines()[0]]
         assert len(headed) == 1, f"no section for [{table}]"
         assert f"| `{key}` |" in headed[0], f"[{table}] {key} is not documented"
+
+
+# --- the languages the user speaks ---
+
+
+def test_the_language_is_detected_by_default(tmp_path: Path) -> None:
+    stt = load_settings(write(tmp_path, "")).stt
+    assert (stt.language, stt.languages, stt.chinese_script) == ("auto", [], "auto")
+
+
+def test_the_languages_the_user_speaks_are_read_as_codes(tmp_path: Path) -> None:
+    stt = load_settings(
+        write(tmp_path, '[stt]\nlanguage = "DE"\nlanguages = ["en", " De", "en"]\n')
+    ).stt
+    assert stt.language == "de"
+    assert stt.languages == ["en", "de"]  # lower case, each once, in the user's order
+
+
+def test_the_languages_survive_saving(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.stt.languages = ["zh", "en"]
+    settings.stt.chinese_script = "traditional"
+    save_settings(settings, tmp_path / "config.toml")
+    assert 'languages = ["zh", "en"]' in (tmp_path / "config.toml").read_text(encoding="utf-8")
+    again = load_settings(tmp_path / "config.toml").stt
+    assert (again.languages, again.chinese_script) == (["zh", "en"], "traditional")
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('language = "german"', '[stt] language must be "auto" or a language code'),
+        ('languages = ["en", "xx"]', "[stt] languages must list language codes"),
+        ('languages = "en"', '[stt] languages must be a list of text in quotes, e.g. ["en", "de"]'),
+        ("languages = [1]", "[stt] languages must be a list of text in quotes"),
+        ('chinese_script = "pinyin"', "[stt] chinese_script must be one of auto, simplified"),
+    ],
+)
+def test_a_language_whisper_does_not_know_is_refused(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, f"[stt]\n{line}\n"))
+    assert problem in error.value.message
+
+
+def test_a_language_set_to_none_in_code_means_auto() -> None:
+    settings = Settings()
+    settings.stt.language = None  # what the settings dialog sets for "Detect"
+    assert validate_settings(settings).stt.language == "auto"

@@ -187,8 +187,16 @@ def _checks(hint: Any) -> tuple[Any, list[Rule], TextLimit]:
 
 
 def _typed(value: object, hint: Any, name: str) -> Any:
-    """Check `value` against a field's type: str, int, float, bool, a Literal or a union of them."""
+    """Check `value` against a field's type: str, int, float, bool, a Literal, a union of them, or
+    a list of one of them."""
     origin = get_origin(hint)
+    if origin is list:
+        (item,) = get_args(hint)
+        if isinstance(value, list) and all(_fits(entry, item) for entry in value):
+            return list(value)
+        raise BadSetting(
+            f'{name} must be a list of {_FORMS[item]}, e.g. ["en", "de"] (got {shown(value)}).'
+        )
     if origin is Literal:
         choices = get_args(hint)
         if value in choices and isinstance(value, str):

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import ConfigError, EndpointError
+from assistant.core.languages import AUTO, WHISPER_LANGUAGES
 from assistant.core.shortcut import Chord
 
 
@@ -96,6 +97,32 @@ def endpoint_url(value: str, name: str) -> str:
         return check_endpoint(value, name)
     except EndpointError as exc:
         raise BadSetting(exc.message) from None
+
+
+def language_code(value: str, name: str) -> str:
+    """A language Whisper knows, by its code ("de", "zh"), lower case; or "auto"."""
+    code = value.strip().lower()
+    if code != AUTO and code not in WHISPER_LANGUAGES:
+        raise BadSetting(
+            f'{name} must be "auto" or a language code such as "en", "de", "es", "fr" or "zh" '
+            f"(got {shown(value)})."
+        )
+    return code
+
+
+def language_codes(values: list[str], name: str) -> list[str]:
+    """Languages Whisper knows, by their codes, lower case, each once."""
+    codes = [value.strip().lower() for value in values]
+    unknown = [
+        value for value, code in zip(values, codes, strict=True) if code not in WHISPER_LANGUAGES
+    ]
+    if unknown:
+        listed = ", ".join(shown(value) for value in unknown)
+        raise BadSetting(
+            f'{name} must list language codes such as "en", "de", "es", "fr" or "zh"; '
+            f"{listed} is not one."
+        )
+    return list(dict.fromkeys(codes))
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def to_toml(table: Mapping[str, Any], header: str = "") -> str:
-    """TOML for nested tables of strings, numbers and booleans (None values are left out)."""
+    """TOML for nested tables of strings, numbers, booleans and lists of them (None values are left
+    out)."""
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     _write_table(lines, (), table)
     return "\n".join(lines).lstrip("\n") + "\n"
@@ -92,6 +93,8 @@ def _toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as a TOML value")
 
 

@@ -14,6 +14,8 @@ from assistant.config.rules import (
     between,
     endpoint_url,
     key_chord,
+    language_code,
+    language_codes,
     not_empty,
     one_of,
 )
@@ -70,7 +72,13 @@ class SttSettings:
     provider: Literal["local", "openai"] = "local"
     # "bundled" (tiny.en shipped as a package), a size name, or a directory.
     model: Annotated[str, not_empty] = "bundled"
-    language: str | None = None  # None: detect
+    # "auto": detected per recording (English on tiny.en, others on the multilingual base); or a
+    # code such as "de". None, from settings made in code, means "auto" too.
+    language: Annotated[str | None, language_code] = "auto"
+    # The languages the user speaks, preferred by detection; empty: the system's and English.
+    languages: Annotated[list[str], language_codes] = field(default_factory=list)
+    # The characters Mandarin is written in; "auto" follows the system's locale.
+    chinese_script: Literal["auto", "simplified", "traditional"] = "auto"
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: Annotated[str, one_of(*COMPUTE_TYPES)] = "int8"
     initial_prompt: Annotated[str, TextLimit(1_000, "it is sent with every recording")] = ""

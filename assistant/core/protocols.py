@@ -196,6 +196,14 @@ class Checkable(Protocol):
 
 
 @runtime_checkable
+class LanguagesLoading(Protocol):
+    """A transcriber ready for English first, other languages a moment later: a one-off job
+    (a file to transcribe) waits for them; a conversation does not."""
+
+    async def languages_ready(self) -> None: ...
+
+
+@runtime_checkable
 class Preloaded(Protocol):
     """Loads something heavy once (a speech model): `loaded` says whether it has."""
 
@@ -213,6 +221,7 @@ __all__ = [
     "Checkable",
     "Closable",
     "ConnectionCounter",
+    "LanguagesLoading",
     "LoadProgress",
     "Message",
     "PlaybackEvent",

@@ -1,4 +1,5 @@
-"""The real speech clips in tests/data/speech, their reference transcripts, and word error rate."""
+"""The real speech clips in tests/data/speech, their reference transcripts, and word and character
+error rates."""
 
 from __future__ import annotations
 
@@ -28,7 +29,18 @@ def words(text: str) -> list[str]:
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Word edits (substitutions, insertions, deletions) per word of the reference."""
-    said, heard = words(reference), words(hypothesis)
+    return _edits(words(reference), words(hypothesis)) / max(1, len(words(reference)))
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Character edits per character of the reference, spaces and punctuation left out: for
+    languages written without spaces between words (Chinese, Japanese)."""
+    said, heard = "".join(words(reference)), "".join(words(hypothesis))
+    return _edits(list(said), list(heard)) / max(1, len(said))
+
+
+def _edits(said: list[str], heard: list[str]) -> int:
+    """The fewest substitutions, insertions and deletions that turn `said` into `heard`."""
     previous = list(range(len(heard) + 1))
     for i, expected in enumerate(said, start=1):
         current = [i]
@@ -37,4 +49,4 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
                 min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (expected != got))
             )
         previous = current
-    return previous[-1] / max(1, len(said))
+    return previous[-1]

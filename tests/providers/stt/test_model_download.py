@@ -83,9 +83,9 @@ def hub_url(loopback: Loopback, hub: ModelHub) -> str:
 def transcriber(
     client: httpx.AsyncClient | None, hub_url: str, models_dir: Path
 ) -> WhisperTranscriber:
-    return WhisperTranscriber(
-        SttSettings(model=NAME, hub_url=hub_url), client=client, models_dir=models_dir
-    )
+    # English, as tiny.en can do no other: the multilingual model is not loaded beside it.
+    settings = SttSettings(model=NAME, hub_url=hub_url, language="en")
+    return WhisperTranscriber(settings, client=client, models_dir=models_dir)
 
 
 def contents(folder: Path) -> set[str]:
