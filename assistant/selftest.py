@@ -74,6 +74,7 @@ class SelfTest:
             ("Qt", check_qt),
             ("Sound devices", self.check_sound_devices),
             ("Voice activity model", check_vad_model),
+            ("Hands-free models", self.check_hands_free_models),
             ("Speech model files", check_model_files),
             ("Speech model", self.check_speech_model),
             ("Voice", self.check_voice),
@@ -117,6 +118,12 @@ class SelfTest:
 
     def check_sound_devices(self) -> str:
         return check_sound_devices(self.settings.audio)
+
+    def check_hands_free_models(self) -> str:
+        conversation = self.settings.conversation
+        found = check_hands_free_models(conversation.wake_word)
+        unused = " (not in use: push-to-talk)" if conversation.mode == "push_to_talk" else ""
+        return found + unused
 
     def check_speech_model(self) -> str:
         from assistant.providers.stt.whisper_local import WhisperTranscriber
@@ -323,6 +330,65 @@ def check_vad_model() -> str:
     noise = (np.random.default_rng(0).standard_normal(16_000) * 0.003).astype(np.float32)
     get_speech_timestamps(noise, VadOptions())  # loads the model with onnxruntime and runs it
     return f"{model.name} loaded and ran"
+
+
+def check_hands_free_models(wake_word: str = "hey_jarvis") -> str:
+    """Each part hands-free listening runs on (the Silero VAD, WebRTC's echo canceller, Smart Turn,
+    the wake word model) loads and judges a moment of silence, as the listening thread would: a
+    bundle without one of their models or native libraries fails here, naming the part."""
+    from assistant.core.listening import FRAME_BYTES, LISTEN_RATE
+
+    # Each part imports its own module: a library missing from the bundle is named by its part.
+    def voice_activity() -> None:
+        from assistant.providers.vad_silero import SileroVoiceDetector
+
+        detector = SileroVoiceDetector()
+        if not 0.0 <= detector.probability(bytes(2 * detector.window_samples)) < 0.5:
+            raise CheckFailed("it heard speech in silence")
+
+    def echo_canceller() -> None:
+        from assistant.providers.aec_webrtc import WebRtcEchoCanceller
+
+        canceller = WebRtcEchoCanceller(noise_suppression=True)
+        canceller.far(bytes(FRAME_BYTES))
+        if len(canceller.near(bytes(FRAME_BYTES))) != FRAME_BYTES:
+            raise CheckFailed("it returned a frame of the wrong size")
+
+    def end_of_turn() -> None:
+        from assistant.providers.turn_end_smart import SmartTurnDetector
+
+        if not 0.0 <= SmartTurnDetector().complete(bytes(2 * LISTEN_RATE)) <= 1.0:
+            raise CheckFailed("it gave no probability")
+
+    def wake_word_model() -> None:
+        from assistant.providers.wake_word import STEP_BYTES, OpenWakeWordDetector
+
+        if OpenWakeWordDetector(wake_word).feed(bytes(STEP_BYTES * 25)):  # 2 s
+            raise CheckFailed("it fired on silence")
+
+    parts: list[tuple[str, Callable[[], None]]] = [
+        ("the voice activity model (Silero VAD)", voice_activity),
+        ("the echo canceller (WebRTC AEC3)", echo_canceller),
+        ("the end-of-turn model (Smart Turn)", end_of_turn),
+        (f"the wake word model '{wake_word}'", wake_word_model),
+    ]
+    started = time.perf_counter()
+    for part, run_once in parts:
+        try:
+            run_once()
+        except AssistantError:  # its message names the part and says what to do
+            raise
+        except Exception as problem:  # a module or native library missing is what this finds
+            raise CheckFailed(
+                f"{part[0].upper()}{part[1:]} does not work ({type(problem).__name__}: "
+                f"{str(problem).rstrip('.')}). Hands-free and wake-word listening cannot run; "
+                "push-to-talk still works. Reinstall the app."
+            ) from None
+    seconds = time.perf_counter() - started
+    return (
+        f"voice activity, echo canceller, end of turn and wake word '{wake_word}' loaded and ran "
+        f"on silence in {seconds:.1f} s"
+    )
 
 
 def check_model_files(models_dir: Path | None = None) -> str:

@@ -13,7 +13,7 @@ BUNDLE=build/pyinstaller/dist/voice-assistant
 started=$SECONDS
 
 export PATH=$PATH:/usr/sbin:/sbin # ldconfig, for users whose PATH lacks them
-for tool in readelf dpkg-deb dpkg-query ldconfig; do
+for tool in readelf strip dpkg-deb dpkg-query ldconfig; do
   if ! command -v "$tool" >/dev/null; then
     echo "bundle: $tool is missing (Debian packages binutils and dpkg: run make setup)" >&2
     exit 1

