@@ -17,8 +17,10 @@ SECTIONS = [
     "barge_in",
     "reply",
     "speech_in",
+    "languages",
     "voice_activity",
     "hands_free",
+    "conversation",
     "soak",
     "bundle",
 ]
