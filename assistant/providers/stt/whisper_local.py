@@ -415,7 +415,10 @@ def _in_the_background(work: Callable[[_Plan], None], plan: _Plan) -> Future[Non
         else:
             done.set_result(None)
 
-    threading.Thread(target=run, name="whisper-multilingual-load", daemon=True).start()
+    # Not a daemon: the interpreter waits for it at exit. A process ending in the middle of
+    # CTranslate2's load aborts ("terminate called without an active exception"), as the
+    # self-test did when it exited seconds after starting.
+    threading.Thread(target=run, name="whisper-multilingual-load", daemon=False).start()
     return done
 
 
