@@ -55,6 +55,7 @@ from assistant.core.speech_segmenter import (
     SpeechEnded,
     SpeechSegmenter,
     SpeechStarted,
+    dbfs,
 )
 
 log = logging.getLogger(__name__)
@@ -275,10 +276,10 @@ class _Pipeline:
             far_level = -120.0
             for far in self._far_end.frames(until=when):  # paired by time: see far_end.py
                 self._canceller.far(far)
-                far_level = max(far_level, _dbfs(far))
-            raw_level = _dbfs(frame)
+                far_level = max(far_level, dbfs(far))
+            raw_level = dbfs(frame)
             frame = self._canceller.near(frame)
-            self._levels.append((raw_level, _dbfs(frame), far_level, time.monotonic() - when))
+            self._levels.append((raw_level, dbfs(frame), far_level, time.monotonic() - when))
         if self._gated.is_set():
             if self._wake_word is not None and self._wake_word.feed(frame):
                 self._gated.clear()
@@ -323,12 +324,6 @@ class _Pipeline:
                 self._deliver(Utterance(recording, clock(ended.onset), clock(ended.end)))
             case SpeechDropped():
                 self._deliver(NotSpeech())
-
-
-def _dbfs(frame: bytes) -> float:
-    samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-    rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
-    return 20 * math.log10(max(rms, 1.0) / 32768)
 
 
 __all__ = ["HandsFreeListener", "ListeningParts"]

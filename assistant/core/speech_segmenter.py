@@ -182,7 +182,7 @@ class SpeechSegmenter:
             window = bytes(self._audio[offset : offset + self._window_bytes])
             self._next_window += self._window
             probability = self._detector.probability(window)  # fed always: it keeps state
-            if self.min_level_dbfs > -math.inf and _dbfs(window) < self.min_level_dbfs:
+            if self.min_level_dbfs > -math.inf and dbfs(window) < self.min_level_dbfs:
                 probability = 0.0
             self._on_window(probability, events)
         if self._state is _State.IDLE:
@@ -372,8 +372,9 @@ class SpeechSegmenter:
         return samples / LISTEN_RATE
 
 
-def _dbfs(window: bytes) -> float:
-    samples = np.frombuffer(window, dtype=np.int16).astype(np.float32)
+def dbfs(pcm: bytes) -> float:
+    """The level of int16 PCM, in dB below full scale (-90 for digital silence)."""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)
     rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
     return 20 * math.log10(max(rms, 1.0) / 32768)
 
@@ -391,4 +392,5 @@ __all__ = [
     "SpeechEnded",
     "SpeechSegmenter",
     "SpeechStarted",
+    "dbfs",
 ]

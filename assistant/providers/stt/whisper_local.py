@@ -1,5 +1,9 @@
 """Speech to text on this computer with faster-whisper (CTranslate2), in a worker thread of its own.
 
+Why one file (over 450 lines): loading, the language detection and the decoding share the two
+models and the worker threads that own them; the language rules themselves are in core.languages.
+Its next split is issue 17's incremental decoding, which reshapes the decoding part anyway.
+
 The model loads once, in the background, and is warmed up so that the first real turn is not slow.
 A model named by size (base.en, small, ...) is downloaded first, on the event loop, through the
 app-wide HTTP client (see model_download).
