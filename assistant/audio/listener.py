@@ -272,22 +272,24 @@ class _Pipeline:
             self._frame(frame, when - (len(frames) - 1 - index) * 0.01)
 
     def _frame(self, frame: bytes, when: float) -> None:
+        played = self._far_end.last_played
+        speaking = played is not None and time.monotonic() - played < STILL_SPEAKING_SECONDS
         if self._canceller is not None:
-            far_level = -120.0
-            for far in self._far_end.frames(until=when):  # paired by time: see far_end.py
+            fars = self._far_end.frames(until=when)  # paired by time: see far_end.py
+            for far in fars:
                 self._canceller.far(far)
-                far_level = max(far_level, dbfs(far))
-            raw_level = dbfs(frame)
-            frame = self._canceller.near(frame)
-            self._levels.append((raw_level, dbfs(frame), far_level, time.monotonic() - when))
+            cleaned = self._canceller.near(frame)
+            if speaking:  # the levels are logged only if speech cuts the assistant off
+                far_level = max((dbfs(far) for far in fars), default=-120.0)
+                lag = time.monotonic() - when
+                self._levels.append((dbfs(frame), dbfs(cleaned), far_level, lag))
+            frame = cleaned
         if self._gated.is_set():
             if self._wake_word is not None and self._wake_word.feed(frame):
                 self._gated.clear()
                 self._segmenter.reset()
                 self._deliver(WakeWordHeard(self._wake_word.phrase))
             return
-        played = self._far_end.last_played
-        speaking = played is not None and time.monotonic() - played < STILL_SPEAKING_SECONDS
         self._segmenter.min_speech = BARGE_IN_MIN_SPEECH if speaking else TURN_MIN_SPEECH
         self._segmenter.min_level_dbfs = BARGE_IN_MIN_LEVEL_DBFS if speaking else -math.inf
         for event in self._segmenter.feed(frame):
