@@ -18,7 +18,7 @@ from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
 from assistant.core.hands_free import ListeningMode
 from assistant.core.protocols import AudioInput, LanguagesLoading, Recording
-from assistant.core.turn import SLOW_REPLY
+from assistant.core.written_reply import SLOW_REPLY
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from assistant.config import Secrets, Settings
 from assistant.core.errors import ConfigError
 from assistant.core.protocols import ChatModel, Checkable, ProgressListener, Synthesizer
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
-from assistant.core.splitter import SentenceSplitter
 from assistant.core.timeline import TurnTimeline
 
 if TYPE_CHECKING:
@@ -51,10 +50,8 @@ async def speak_sample(
     from assistant.audio.speaker import Speaker
 
     synthesizer = synthesizer or make_synthesizer(settings, secrets, client)
-    splitter = SentenceSplitter(max_bytes=synthesizer.max_text_bytes)
-    pieces = [*splitter.feed(VOICE_SAMPLE), *splitter.flush()]
     speaker = ReplySpeaker(synthesizer, Speaker(settings.audio.output_device))
-    await speaker.speak(pieces_of(pieces), TurnTimeline())
+    await speaker.speak(pieces_of(speaker.pieces(VOICE_SAMPLE)), TurnTimeline())
 
 
 async def listen_to_microphone(device: str | None, on_level: Callable[[float], None]) -> None:

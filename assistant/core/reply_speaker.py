@@ -1,8 +1,10 @@
 """Speaks a reply while it is still being written: synthesizes the next few sentences while one
 plays, and plays them in order through one output stream, so sentences follow without gaps.
 
-Barge-in is plain cancellation of `speak`: the stream goes silent at once, pending syntheses are
-cancelled, and `heard` says which sentences the listener actually started to hear.
+The speaker owns the splitting: `splitter()` cuts a reply into pieces its voice takes in one
+request, and nothing else splits the text again. Barge-in is plain cancellation of `speak`: the
+stream goes silent at once, pending syntheses are cancelled, and the timeline says which
+sentences the listener actually started to hear (`TurnTimeline.heard`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from assistant.core.protocols import (
     Synthesizer,
 )
 from assistant.core.silence import SilenceTrimmer
-from assistant.core.splitter import Piece
+from assistant.core.splitter import Piece, SentenceSplitter
 from assistant.core.timeline import SentenceTiming, TurnTimeline, clock
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,15 @@ class ReplySpeaker:
         self.synthesizer = synthesizer
         self.output = output
         self.lookahead = max(1, lookahead)
-        self.heard: list[int] = []  # indices of sentences whose first sample reached the speaker
+
+    def splitter(self) -> SentenceSplitter:
+        """A splitter for one reply, cutting pieces the voice takes in one request."""
+        return SentenceSplitter(max_bytes=self.synthesizer.max_text_bytes)
+
+    def pieces(self, text: str) -> list[Piece]:
+        """A whole text (read aloud, a sample) in the pieces this voice says."""
+        splitter = self.splitter()
+        return [*splitter.feed(text), *splitter.flush()]
 
     async def speak(
         self,
@@ -63,7 +73,6 @@ class ReplySpeaker:
 
         Raises the first synthesis error once the sentences before it have played.
         """
-        self.heard = []
         queue: asyncio.Queue[_Sentence | AssistantError | None] = asyncio.Queue()
         # One slot per sentence being synthesized or waiting to play, beyond the one playing.
         slots = asyncio.Semaphore(self.lookahead + 1)
@@ -75,7 +84,6 @@ class ReplySpeaker:
             timing = timeline.sentences[event.tag]
             if event.kind is PlaybackEventKind.STARTED:
                 timing.first_sample = event.time
-                self.heard.append(event.tag)
                 on_sentence_started(event.tag)
             elif event.kind is PlaybackEventKind.FINISHED:
                 timing.last_sample = event.time

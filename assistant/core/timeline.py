@@ -63,6 +63,10 @@ class TurnTimeline:
                 out.append(max(0.0, nxt.first_sample - prev.last_sample))
         return out
 
+    def heard(self) -> str:
+        """The reply as far as the listener heard it: every sentence that started playing."""
+        return "".join(s.text for s in self.sentences if s.first_sample is not None).strip()
+
     def first_audio(self) -> float | None:
         return self.sentences[0].first_sample if self.sentences else None
 

@@ -1,9 +1,9 @@
 """The turn controller: press, speak, release, hear the answer. The one owner of the turn's state
 and tasks; the GUI and the command line only call its intents and observe its events.
 
-Why one file (over 450 lines): DESIGN.md keeps the turn's states and what each intent does in
-each of them in one place; what can leave without spreading that (the reply's pacing, `_Reply`
-and `_Pacing`) is to move with the split-once pipeline of issue 16, item 6.
+The reply's own work lives beside it: `WrittenReply` (written_reply.py) turns the model's text
+into paced pieces, `ReplySpeaker` splits and speaks them, `HeardQuestion` carries a question the
+user goes on with; this file keeps the states and what each intent does in each of them.
 
     press ─► LISTENING ─ release ─► TRANSCRIBING ─► THINKING ─► SPEAKING ─► READY
                  any error ─► ERROR (message says what to do; the next press starts over)
@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.core.conversation import Conversation
-from assistant.core.errors import AssistantError, ReplyCutOff
+from assistant.core.errors import AssistantError
 from assistant.core.events import (
     Event,
     InputLevel,
@@ -34,7 +34,7 @@ from assistant.core.events import (
     UserSaid,
 )
 from assistant.core.heard_question import HeardQuestion
-from assistant.core.history import HistoryRecorder, HistoryStore, ReplyRecord, StoredMessage
+from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
 from assistant.core.protocols import (
     AudioInput,
     ChatModel,
@@ -47,9 +47,10 @@ from assistant.core.protocols import (
 )
 from assistant.core.reply_feed import ReplyFeed
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
-from assistant.core.splitter import Piece, SentenceSplitter, speaking_seconds
+from assistant.core.splitter import Piece
 from assistant.core.timeline import TurnTimeline, clock
 from assistant.core.transcripts import MIN_SPEECH_SECONDS
+from assistant.core.written_reply import SLOW_REPLY, ReplyPacing, WrittenReply
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,6 @@ LOST_AUDIO = (
 )
 NOTHING_HEARD = "I didn't catch that. Hold the Talk button while you speak, then let go."
 TOO_SHORT = "That was very short. Hold the Talk button while you speak, then let go."
-SLOW_REPLY = "Still waiting for the language model…"
-REPLY_TOO_LONG = (
-    "The reply would take more than {span} to say, so it was cut off there. Ask for a shorter "
-    "answer, or choose another model in Settings."
-)
 HEARING = "Listening… I answer when you pause."
 NO_BRAIN = (
     "No language model is set up, so I can only transcribe and read aloud. "
@@ -76,13 +72,6 @@ def lost_blocks_text(count: int) -> str:
     return (
         f"{count} block of audio was lost" if count == 1 else f"{count} blocks of audio were lost"
     )
-
-
-def too_long_text(seconds: float) -> str:
-    """The notice for a reply cut off at `seconds` of speech."""
-    minutes = round(seconds / 60)
-    span = f"{minutes} minutes" if minutes >= 2 else f"{round(seconds)} seconds"
-    return REPLY_TOO_LONG.format(span=span)
 
 
 @dataclass
@@ -98,49 +87,10 @@ class TurnOptions:
     # stopped by hand, and a model that loops would otherwise talk until its service stops it).
     max_reply_seconds: float = 600.0
 
-
-@dataclass
-class _Reply:
-    """A reply being written: its text, its pieces, and where it is stored."""
-
-    timeline: TurnTimeline
-    record: ReplyRecord
-    splitter: SentenceSplitter
-    written: list[str] = field(default_factory=list)
-    pieces: list[Piece] = field(default_factory=list)
-    seconds: float = 0.0  # about how long its pieces take to say
-
-    def add(self, piece: Piece) -> None:
-        self.pieces.append(piece)
-        self.seconds += speaking_seconds(piece.spoken)
-
-
-@dataclass
-class _Pacing:
-    """When the reply's last text and last piece came: how long to wait before acting on a
-    stall."""
-
-    quiet_seconds: float
-    slow_seconds: float
-    last_text: float = field(default_factory=clock)
-    last_piece: float = field(default_factory=clock)
-    release_due: bool = False  # text came since the last quiet-time release
-    slow: bool = False  # the state says that the model is slow
-
-    def wait(self) -> float | None:
-        """Seconds until something is due if no text comes; None: nothing is."""
-        now = clock()
-        waits = [] if self.slow else [self.last_piece + self.slow_seconds - now]
-        if self.release_due:
-            waits.append(self.last_text + self.quiet_seconds - now)
-        return max(0.0, min(waits)) if waits else None
-
-    def text_came(self) -> None:
-        self.last_text = clock()
-        self.release_due = True
-
-    def piece_taken(self) -> None:
-        self.last_piece = clock()
+    def pacing(self) -> ReplyPacing:
+        return ReplyPacing(
+            self.sentence_quiet_seconds, self.slow_reply_seconds, self.max_reply_seconds
+        )
 
 
 class TurnController:
@@ -443,14 +393,13 @@ class TurnController:
         timeline = self._timeline(input_start=clock())
         timeline.input_end = timeline.input_start
         opened_before = self.connections.opened
-        splitter = SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes)
-        pieces = [*splitter.feed(text), *splitter.flush()]
+        pieces = self.speaker.pieces(text)
         self._set_state(TurnState.THINKING, "Preparing the voice…")
         try:
             await self._speak(pieces_of(pieces), timeline)
             self._finish(timeline, "", text, opened_before, interrupted=False)
         except asyncio.CancelledError:
-            self._finish(timeline, "", self._heard(pieces), opened_before, interrupted=True)
+            self._finish(timeline, "", timeline.heard(), opened_before, interrupted=True)
             raise
         except AssistantError as error:
             self._fail(error)
@@ -480,16 +429,20 @@ class TurnController:
             stored = self.history.user(user_text)
             if question is not None:
                 question.stored = stored
-        reply = _Reply(
-            timeline,
-            self.history.reply(),
-            SentenceSplitter(max_bytes=self.speaker.synthesizer.max_text_bytes),
-        )
         self._set_state(TurnState.THINKING)
         feed = ReplyFeed(self.chat.stream(self.conversation.messages()))
+        reply = WrittenReply(
+            feed,
+            self.speaker.splitter(),
+            self.history.reply(),
+            timeline,
+            self.options.pacing(),
+            shown=lambda delta: self._emit(ReplyDelta(delta, timeline.turn)),
+            slow=lambda slow: self._set_state(self.state, SLOW_REPLY if slow else ""),
+        )
         self._speaking_turn = timeline
         try:
-            await self._speak(self._reply_pieces(feed, reply), timeline)
+            await self._speak(reply.pieces(), timeline)
         except BaseException:
             if question is not None and question.continued:
                 # Not heard yet, and the user went on with the question: the next turn answers
@@ -498,13 +451,13 @@ class TurnController:
                 await feed.aclose()
                 raise
             timeline.silenced = clock()
-            heard = self._heard(reply.pieces)
+            heard = timeline.heard()
             # A question left without any reply (it failed, or was cut off before the first
             # word) is not sent again: Conversation.messages() skips it, as after a resume.
             if number == self._conversation_number and reply.written:
                 self.conversation.add_assistant(heard, interrupted=True)
             reply.record.interrupt(heard)
-            written = "".join(reply.written)
+            written = reply.text
             self._finish(
                 timeline, user_text, heard, opened_before, interrupted=True, written=written
             )
@@ -514,77 +467,10 @@ class TurnController:
             if self._speaking_turn is timeline:
                 self._speaking_turn = None
         await feed.aclose()
-        text = "".join(reply.written)
+        text = reply.text
         self.conversation.add_assistant(text)
         reply.record.finish()
         self._finish(timeline, user_text, text, opened_before, interrupted=False, written=text)
-
-    async def _reply_pieces(self, feed: ReplyFeed, reply: _Reply) -> AsyncIterator[Piece]:
-        """The pieces of the reply to speak, as the model writes it.
-
-        The splitter waits for the character after a sentence mark; if the model stalls there,
-        the finished sentence goes out after a short quiet time anyway. When nothing new to say
-        has come for a few seconds, the state says so (the user hears silence otherwise). A
-        reply too long to listen to is cut off: what was written is spoken, then it ends with
-        a notice.
-        """
-        pacing = _Pacing(self.options.sentence_quiet_seconds, self.options.slow_reply_seconds)
-        longest = self.options.max_reply_seconds
-        ended = False
-        while not ended:
-            try:
-                delta = await feed.next(pacing.wait())
-            except TimeoutError:
-                new_pieces = self._after_quiet(pacing, reply)
-            except ReplyCutOff:
-                # The service ended the reply early (its length limit, a content filter): the
-                # text it wrote is whole as far as it goes, so all of it is said, then why.
-                for piece in reply.splitter.flush():
-                    reply.add(piece)
-                    yield piece
-                raise
-            else:
-                ended = delta is None
-                if delta is None:
-                    new_pieces = reply.splitter.flush()
-                else:
-                    pacing.text_came()
-                    new_pieces = self._show(delta, reply)
-            for piece in new_pieces:
-                if pacing.slow:
-                    pacing.slow = False
-                    self._set_state(self.state)
-                reply.add(piece)
-                yield piece
-                pacing.piece_taken()  # the time the speaker was busy with it does not count
-                if reply.seconds > longest:
-                    break
-            if reply.seconds > longest:
-                await feed.aclose()
-                for piece in reply.splitter.flush():  # the text shown so far is still spoken
-                    reply.add(piece)
-                    yield piece
-                raise AssistantError(too_long_text(longest))
-
-    def _after_quiet(self, pacing: _Pacing, reply: _Reply) -> list[Piece]:
-        """No new text for a while: release a finished sentence, or say that the model is slow."""
-        now = clock()
-        if pacing.release_due and now - pacing.last_text >= pacing.quiet_seconds:
-            pacing.release_due = False
-            return reply.splitter.flush_complete()
-        if not pacing.slow and now - pacing.last_piece >= pacing.slow_seconds:
-            pacing.slow = True
-            self._set_state(self.state, SLOW_REPLY)
-        return []
-
-    def _show(self, delta: str, reply: _Reply) -> list[Piece]:
-        """More text of the reply: stored, shown, and split into pieces to say."""
-        if reply.timeline.first_token is None:
-            reply.timeline.first_token = clock()
-        reply.written.append(delta)
-        reply.record.add(delta)  # stored before it is shown: a crash cannot lose what was seen
-        self._emit(ReplyDelta(delta, reply.timeline.turn))
-        return reply.splitter.feed(delta)
 
     async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
         def started(index: int) -> None:
@@ -600,11 +486,6 @@ class TurnController:
         """A new turn's timeline, numbered."""
         self._turns_started += 1
         return TurnTimeline(input_start, input_end, turn=self._turns_started)
-
-    def _heard(self, pieces: list[Piece]) -> str:
-        """The reply as far as the listener heard it: every sentence that started playing."""
-        heard = set(self.speaker.heard)
-        return "".join(p.text for i, p in enumerate(pieces) if i in heard).strip()
 
     def _finish(
         self,

@@ -62,10 +62,11 @@ async def test_a_failed_sentence_is_reported_after_the_ones_before_it_played() -
     synth = MemorySynthesizer(fail={TEXTS[2]: error})
     output = MemoryOutput(time_scale=0.0)
     speaker = ReplySpeaker(synth, output, lookahead=4)
+    timeline = TurnTimeline()
     with pytest.raises(ServiceError, match="voice service failed"):
-        await speaker.speak(pieces_of(pieces()), TurnTimeline())
+        await speaker.speak(pieces_of(pieces()), timeline)
     assert {tag for tag, _ in output.streams[0].played} == {0, 1}
-    assert speaker.heard == [0, 1]
+    assert timeline.heard() == "First one. Second one."
 
 
 async def test_a_failing_reply_source_still_plays_what_came_before() -> None:
@@ -84,8 +85,9 @@ async def test_barge_in_silences_and_cancels_pending_synthesis() -> None:
     output = MemoryOutput(time_scale=20.0)  # each 50 ms sentence plays for a second
     speaker = ReplySpeaker(synth, output, lookahead=2)
     started = asyncio.Event()
+    timeline = TurnTimeline()
     task = asyncio.create_task(
-        speaker.speak(pieces_of(pieces()), TurnTimeline(), lambda index: started.set())
+        speaker.speak(pieces_of(pieces()), timeline, lambda index: started.set())
     )
     await asyncio.wait_for(started.wait(), 5)
     task.cancel()
@@ -93,7 +95,7 @@ async def test_barge_in_silences_and_cancels_pending_synthesis() -> None:
         await task
     stream = output.streams[0]
     assert stream.aborted and stream.closed
-    assert speaker.heard == [0]
+    assert timeline.heard() == "First one."
     assert synth.in_flight == 0  # nothing left running
     assert len(synth.started) <= 3
 
@@ -126,13 +128,14 @@ async def test_an_unexpected_synthesis_error_ends_the_reply_with_a_notice_after_
 ) -> None:
     output = MemoryOutput(time_scale=0.0)
     speaker = ReplySpeaker(BrokenSynthesizer(TEXTS[2], error), output, lookahead=4)
+    timeline = TurnTimeline()
     with pytest.raises(AssistantError) as raised:
-        await speaker.speak(pieces_of(pieces()), TurnTimeline())
+        await speaker.speak(pieces_of(pieces()), timeline)
     message = raised.value.message
     assert type(error).__name__ in message and "Settings > Voice" in message
     assert "sk-" not in message and "Traceback" not in message
     assert {tag for tag, _ in output.streams[0].played} == {0, 1}  # what came before played
-    assert speaker.heard == [0, 1]
+    assert timeline.heard() == "First one. Second one."
     assert not output.streams[0].aborted  # drained, not cut off
     [record] = [r for r in caplog.records if r.exc_info]
     assert record.exc_info is not None and record.exc_info[1] is error  # the traceback, for us

@@ -25,14 +25,8 @@ from assistant.core.history import HistoryRecorder
 from assistant.core.protocols import Message, Recording
 from assistant.core.reply_speaker import VOICE_BROKE, ReplySpeaker
 from assistant.core.timeline import clock
-from assistant.core.turn import (
-    NOTHING_HEARD,
-    SLOW_REPLY,
-    TOO_SHORT,
-    TurnController,
-    TurnOptions,
-    too_long_text,
-)
+from assistant.core.turn import NOTHING_HEARD, TOO_SHORT, TurnController, TurnOptions
+from assistant.core.written_reply import SLOW_REPLY, too_long_text
 from assistant.providers.history_sqlite import SqliteHistory
 from tests.core.test_reply_speaker import BrokenSynthesizer
 from tests.support.memory import (

@@ -22,7 +22,14 @@ from assistant.app import build_services
 from assistant.config import Secrets
 from assistant.core.conversation import Conversation
 from assistant.core.errors import AssistantError
-from assistant.core.events import Event, Notice, ReplyDelta, TurnFinished, TurnState
+from assistant.core.events import (
+    Event,
+    Notice,
+    ReplyDelta,
+    SentenceStarted,
+    TurnFinished,
+    TurnState,
+)
 from assistant.core.history import (
     ConversationInfo,
     HistoryRecorder,
@@ -243,9 +250,13 @@ async def test_each_turn_is_stored_as_it_happens(store: SqliteHistory) -> None:
 async def test_a_barge_in_keeps_what_was_shown_and_what_was_heard(store: SqliteHistory) -> None:
     chat = MemoryChat(reply="First part. Second part. Third part.", step=4, delay=0.02)
     controller = controller_with(store, chat, time_scale=1.0)
+    started: list[SentenceStarted] = []
+    controller.events.connect(
+        lambda e: started.append(e) if isinstance(e, SentenceStarted) else None
+    )
     controller.send_text("Go on.")
     for _ in range(300):
-        if controller.state is TurnState.SPEAKING and len(controller.speaker.heard) >= 1:
+        if controller.state is TurnState.SPEAKING and started:
             break
         await asyncio.sleep(0.01)
     finished: list[TurnFinished] = []

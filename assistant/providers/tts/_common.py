@@ -1,5 +1,5 @@
-"""What the network voices share: retrying a sentence while none of it was heard, cutting text to a
-request's size, a request's deadline and audio cap, warming a connection, and the checks both
+"""What the network voices share: retrying a sentence while none of it was heard, a request's
+deadline and audio cap, warming a connection, and the checks both
 Volcano APIs make of their settings. Errors, retries and body reading are the network layer's
 (`providers/http`), the same for every provider.
 """
@@ -7,7 +7,6 @@ Volcano APIs make of their settings. Errors, retries and body reading are the ne
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from functools import partial
@@ -59,19 +58,26 @@ def voice_service(name: str, url: str, key: KeyOrigin, has_key: bool) -> Service
     )
 
 
-async def synthesize_in_pieces(
+async def synthesize_piece(
     text: str,
     max_bytes: int,
     attempt: Callable[[str], AsyncGenerator[AudioChunk, None]],
     what: str,
 ) -> AsyncGenerator[AudioChunk, None]:
-    """The audio of `text`, cut into pieces one request accepts, each retried as `with_retries`
-    allows, in order."""
-    for piece in split_text(text, max_bytes):
-        retried = with_retries(partial(attempt, piece), what, SENTENCE_BACKOFF)
-        async with aclosing(retried) as chunks:
-            async for chunk in chunks:
-                yield chunk
+    """The audio of one piece of text, retried as `with_retries` allows.
+
+    The text is split once, by the reply speaker's splitter sized to this voice
+    (`ReplySpeaker.splitter`): a piece longer than one request takes is a caller's bug, refused
+    here rather than re-split by rules of its own."""
+    size = len(text.encode())
+    if size > max_bytes:
+        raise ValueError(f"a {size}-byte piece for a voice that takes {max_bytes}: split it first")
+    if not text.strip():
+        return
+    retried = with_retries(partial(attempt, text.strip()), what, SENTENCE_BACKOFF)
+    async with aclosing(retried) as chunks:
+        async for chunk in chunks:
+            yield chunk
 
 
 async def warm_connection(client: httpx.AsyncClient, url: str) -> None:
@@ -126,34 +132,6 @@ class WholeSamples:
 def _spoken(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole // 60} minutes" if whole >= 120 else f"{whole} seconds"
-
-
-# Where a long text may be cut, best first: after a sentence, after a clause, at any space.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？]+[\"”’」』）)]*\s*")
-_CLAUSE_END = re.compile(r"[,;:—–]\s+|[，；：、]\s*")
-_SPACE = re.compile(r"\s+")
-
-
-def split_text(text: str, max_bytes: int) -> list[str]:
-    """Cut `text` into pieces of at most `max_bytes` UTF-8 bytes, at the most natural boundary
-    that fits; a text without any boundary is cut between characters. Blank pieces are dropped."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest.encode()) > max_bytes:
-        fits = rest.encode()[:max_bytes].decode("utf-8", "ignore")
-        cut = _last_boundary(fits) or max(len(fits), 1)
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:].strip()
-    pieces.append(rest)
-    return [piece for piece in pieces if piece]
-
-
-def _last_boundary(prefix: str) -> int:
-    for boundary in (_SENTENCE_END, _CLAUSE_END, _SPACE):
-        ends = [match.end() for match in boundary.finditer(prefix) if match.start() > 0]
-        if ends:
-            return ends[-1]
-    return 0
 
 
 def origin_of(url: str) -> str:

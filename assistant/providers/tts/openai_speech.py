@@ -34,7 +34,7 @@ from assistant.providers.tts._common import (
     WholeSamples,
     audio_seconds_allowed,
     request_deadline,
-    synthesize_in_pieces,
+    synthesize_piece,
     voice_service,
     warm_connection,
 )
@@ -79,7 +79,7 @@ class OpenAiSpeech:
         await warm_connection(self._client, self._warm_up_url)
 
     def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
-        return synthesize_in_pieces(
+        return synthesize_piece(
             text, self.max_text_bytes, self._attempt, f"Speech from {self._host}"
         )
 

@@ -41,7 +41,7 @@ from assistant.providers.tts._common import (
     checked_volcano_endpoint,
     origin_of,
     request_deadline,
-    synthesize_in_pieces,
+    synthesize_piece,
     voice_service,
     warm_connection,
 )
@@ -91,7 +91,7 @@ class VolcanoTts:
         await warm_connection(self._client, self._origin)
 
     def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
-        return synthesize_in_pieces(text, self.max_text_bytes, self._attempt, "Volcano TTS")
+        return synthesize_piece(text, self.max_text_bytes, self._attempt, "Volcano TTS")
 
     async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
         request_id = str(uuid.uuid4())  # a reused one is refused (code 3006), so one per try

@@ -45,7 +45,7 @@ from assistant.providers.tts._common import (
     checked_volcano_endpoint,
     origin_of,
     request_deadline,
-    synthesize_in_pieces,
+    synthesize_piece,
     voice_service,
     warm_connection,
 )
@@ -68,7 +68,8 @@ _ERROR_BODY_LIMIT = 64 * 1024  # of an error body read at most: enough for any m
 class VolcanoV3Tts:
     """A `Synthesizer` for Volcano's `POST /api/v3/tts/unidirectional` with `format: pcm`."""
 
-    # The v1 limit, kept here so long text is split before the service refuses it (40402003).
+    # The v1 limit: the reply speaker's splitter cuts pieces to it, so that the service never
+    # refuses one as too long (40402003).
     max_text_bytes = 1024
 
     def __init__(
@@ -100,7 +101,7 @@ class VolcanoV3Tts:
         await warm_connection(self._client, self._origin)
 
     def synthesize(self, text: str) -> AsyncGenerator[AudioChunk, None]:
-        return synthesize_in_pieces(text, self.max_text_bytes, self._attempt, "Volcano TTS")
+        return synthesize_piece(text, self.max_text_bytes, self._attempt, "Volcano TTS")
 
     async def _attempt(self, text: str) -> AsyncGenerator[AudioChunk, None]:
         request_id = str(uuid.uuid4())

@@ -1,51 +1,48 @@
-"""What the network voices share: cutting long text for a request, and how patiently they retry."""
+"""What the network voices share: one piece per request, and how patiently they retry."""
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+from collections.abc import AsyncGenerator
 
+import pytest
+
+from assistant.core.protocols import AudioChunk
 from assistant.providers.http import Backoff
-from assistant.providers.tts._common import split_text
+from assistant.providers.tts._common import synthesize_piece
 
 LIMIT = 64
 
 
-def test_short_text_is_left_whole() -> None:
-    assert split_text("  Hello there.  ", LIMIT) == ["Hello there."]
-    assert split_text("   ", LIMIT) == []
+class Attempts:
+    """What `synthesize_piece` asked the service for."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, text: str) -> AsyncGenerator[AudioChunk, None]:
+        self.texts.append(text)
+        yield AudioChunk(b"\x00\x00", 16_000)
 
 
-def test_text_is_cut_after_a_sentence_before_a_clause_before_a_word() -> None:
-    text = "One short sentence. Then a clause, and words that run on and on and on."
-    assert split_text(text, LIMIT) == [
-        "One short sentence.",
-        "Then a clause, and words that run on and on and on.",
-    ]
-    assert split_text("Words, then more words that keep going and going on", 40) == [
-        "Words,",
-        "then more words that keep going and",
-        "going on",
-    ]
+async def test_a_piece_that_fits_is_one_request() -> None:
+    attempts = Attempts()
+    chunks = [c async for c in synthesize_piece("  Hello there.  ", LIMIT, attempts, "Voice")]
+    assert attempts.texts == ["Hello there."] and len(chunks) == 1
 
 
-def test_chinese_is_cut_after_its_own_punctuation() -> None:
-    text = "今天天气很好。我们去公园散步吧！你觉得怎么样？"
-    assert split_text(text, 30) == ["今天天气很好。", "我们去公园散步吧！", "你觉得怎么样？"]
+async def test_a_blank_piece_asks_for_nothing() -> None:
+    attempts = Attempts()
+    assert [c async for c in synthesize_piece("   ", LIMIT, attempts, "Voice")] == []
+    assert attempts.texts == []
 
 
-def test_a_word_longer_than_the_limit_is_cut_between_characters() -> None:
-    pieces = split_text("é" * 40, 25)
-    assert pieces == ["é" * 12, "é" * 12, "é" * 12, "é" * 4]
-
-
-@given(st.text(alphabet=st.sampled_from("ab é中😀 .,!?。，\n"), max_size=400), st.integers(4, 80))
-def test_pieces_fit_and_lose_nothing_but_spaces(text: str, limit: int) -> None:
-    pieces = split_text(text, limit)
-
-    assert all(0 < len(piece.encode()) <= limit for piece in pieces)
-    assert all(piece == piece.strip() for piece in pieces)
-    assert "".join("".join(pieces).split()) == "".join(text.split())
+async def test_a_piece_too_long_for_one_request_is_refused_not_re_split() -> None:
+    # The reply speaker's splitter sizes pieces to the voice (ReplySpeaker.splitter): a longer
+    # one is a caller's bug, and the voice must not cut it by rules of its own.
+    attempts = Attempts()
+    with pytest.raises(ValueError, match="split it first"):
+        _ = [c async for c in synthesize_piece("é" * 40, LIMIT, attempts, "Voice")]
+    assert attempts.texts == []
 
 
 def test_retries_wait_longer_each_time_up_to_a_cap() -> None:

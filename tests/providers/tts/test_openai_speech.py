@@ -21,8 +21,10 @@ from assistant.core.errors import (
     UnreachableError,
 )
 from assistant.core.protocols import AudioChunk
+from assistant.core.reply_speaker import ReplySpeaker
 from assistant.providers.http import ConnectionStats, make_http_client
 from assistant.providers.tts.openai_speech import OpenAiSpeech
+from tests.support.memory import MemoryOutput
 from tests.support.tts_servers import (
     TRUNCATED,
     Fault,
@@ -236,15 +238,18 @@ async def test_a_silent_server_times_out(loopback: Any, tls: Any) -> None:
     assert len(fake.requests) == 1  # a timeout is not worth another full wait
 
 
-async def test_text_longer_than_one_request_is_sent_in_pieces(loopback: Any, http: Any) -> None:
+async def test_a_long_text_is_split_once_by_the_speaker_and_each_piece_is_one_request(
+    loopback: Any, http: Any
+) -> None:
     fake = OpenAiSpeechServer()
     tts = speech(http[0], loopback(fake.handler).url)
     text = " ".join(f"Sentence number {n} of a very long answer." for n in range(150))
+    pieces = ReplySpeaker(tts, MemoryOutput()).pieces(text)
 
-    chunks = await heard(tts, text)
+    chunks = [chunk for piece in pieces for chunk in await heard(tts, piece.spoken)]
 
     inputs = [r.json()["input"] for r in fake.requests]
-    assert len(inputs) >= 2
+    assert inputs == [piece.spoken for piece in pieces]
     assert all(len(i.encode()) <= tts.max_text_bytes for i in inputs)
     assert " ".join(inputs) == text
     assert b"".join(c.pcm for c in chunks) == b"".join(fake.audio(i) for i in inputs)

@@ -20,8 +20,10 @@ from assistant.core.errors import (
     ServiceError,
 )
 from assistant.core.protocols import AudioChunk
+from assistant.core.reply_speaker import ReplySpeaker
 from assistant.providers.http import ConnectionStats, make_http_client
 from assistant.providers.tts.volcano_v1 import VolcanoTts
+from tests.support.memory import MemoryOutput
 from tests.support.tts_servers import (
     BAD_AUDIO,
     TRUNCATED,
@@ -121,19 +123,22 @@ async def test_warm_up_pays_the_handshake_before_the_first_sentence(
     assert stats.opened == 1 and server.connections == 1
 
 
-async def test_long_text_goes_out_in_pieces_the_service_accepts(loopback: Any, http: Any) -> None:
+async def test_a_long_sentence_is_cut_by_the_speaker_to_what_one_request_takes(
+    loopback: Any, http: Any
+) -> None:
     fake = VolcanoV1Server()
     tts = volcano(http[0], loopback(fake.handler).url)
-    text = " ".join(f"第{n}句话，这是一个很长的回答的一部分。" for n in range(60))
+    text = "，".join(f"第{n}句话这是一个很长的回答的一部分" for n in range(60)) + "。"
     assert len(text.encode()) > 3 * 1024
+    pieces = ReplySpeaker(tts, MemoryOutput()).pieces(text)
 
-    chunks = await heard(tts, text)
+    chunks = [chunk for piece in pieces for chunk in await heard(tts, piece.spoken)]
 
     texts = [r.json()["request"]["text"] for r in fake.requests]
-    assert len(texts) >= 4
-    assert all(len(t.encode()) <= 1024 for t in texts)
-    assert all(t.endswith("。") for t in texts)  # cut after whole sentences
-    assert " ".join(texts) == text  # nothing lost, nothing added
+    assert texts == [piece.spoken for piece in pieces] and len(texts) >= 4
+    assert all(len(t.encode()) <= tts.max_text_bytes for t in texts)
+    assert all(t.endswith(("，", "。")) for t in texts)  # cut after whole clauses
+    assert "".join(texts) == text  # nothing lost, nothing added
     assert len({r.json()["request"]["reqid"] for r in fake.requests}) == len(texts)
     assert pcm_of(chunks) == b"".join(fake.audio(t, 24_000) for t in texts)
 

@@ -14,10 +14,12 @@ import pytest
 from assistant.config import NetworkSettings, VolcanoV3TtsSettings
 from assistant.core.errors import AuthError, ConfigError, ServiceError, UnreachableError
 from assistant.core.protocols import AudioChunk
+from assistant.core.reply_speaker import ReplySpeaker
 from assistant.providers.http import ConnectionStats, make_http_client
 from assistant.providers.tts import _common
 from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 from tests.support.loopback import Request, Response
+from tests.support.memory import MemoryOutput
 from tests.support.tts_servers import (
     BAD_AUDIO,
     TRUNCATED,
@@ -142,16 +144,19 @@ async def test_warm_up_pays_the_handshake_before_the_first_sentence(
     assert stats.opened == 1 and server.connections == 1
 
 
-async def test_long_text_goes_out_in_pieces(loopback: Any, http: Any) -> None:
+async def test_a_long_sentence_is_cut_by_the_speaker_to_what_one_request_takes(
+    loopback: Any, http: Any
+) -> None:
     fake = VolcanoV3Server()
     tts = volcano(http[0], loopback(fake.handler).url)
-    text = " ".join(f"Sentence {n}, part of a rather long answer." for n in range(80))
+    text = ", ".join(f"clause {n} of a rather long answer" for n in range(80)) + "."
+    pieces = ReplySpeaker(tts, MemoryOutput()).pieces(text)
 
-    chunks = await heard(tts, text)
+    chunks = [chunk for piece in pieces for chunk in await heard(tts, piece.spoken)]
 
     texts = [r.json()["req_params"]["text"] for r in fake.requests]
-    assert len(texts) >= 3
-    assert all(len(t.encode()) <= 1024 for t in texts)
+    assert texts == [piece.spoken for piece in pieces] and len(texts) >= 3
+    assert all(len(t.encode()) <= tts.max_text_bytes for t in texts)
     assert " ".join(texts) == text
     assert pcm_of(chunks) == b"".join(fake.audio(t, 24_000) for t in texts)
 
