@@ -189,6 +189,7 @@ async def _drive(services: Any, act: Callable[[Any], None], *, load_model: bool)
     def observe(event: Event) -> None:
         if isinstance(event, UserSaid):
             result["transcript"] = event.text
+            result["language"] = event.language
         elif isinstance(event, Notice):
             notices.append(event.message)
             if event.is_error:
@@ -223,16 +224,16 @@ def _print(
 
 
 def _devices_text(result: dict[str, Any]) -> str:
+    """The microphones and speakers by the names people know, each with its settings value."""
     devices = result["devices"]
-    if not devices:
-        return "No audio devices found. Is a sound card connected, and is PulseAudio running?"
     lines = []
-    for d in devices:
-        kinds = [
-            k for k, n in (("in", d["max_input_channels"]), ("out", d["max_output_channels"])) if n
-        ]
-        default = " (default)" if d.get("is_default_input") or d.get("is_default_output") else ""
-        lines.append(f"{d['index']:>3}  {'/'.join(kinds):<6}  {d['name']}{default}")
+    for kind, heading in (("input", "Microphones"), ("output", "Speakers")):
+        found = [d for d in devices if d["kind"] == kind]
+        lines += [f"{heading}:", "  System default" + ("" if found else " (no other found)")]
+        for d in found:
+            lines.append(f"  {d['label']}" + (" (the default now)" if d["is_default"] else ""))
+            if d["setting"] != d["label"]:
+                lines.append(f'      in the settings file: "{d["setting"]}"')
     return "\n".join(lines)
 
 

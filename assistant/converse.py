@@ -2,8 +2,11 @@
 window, until N user turns were answered or S seconds passed. With `--json`, one JSON object per
 line for each finished turn, and nothing else on stdout:
 
-    {"transcript": ..., "reply": ..., "heard": ..., "interrupted": ..., "timeline": {...}}
+    {"transcript": ..., "language": ..., "reply": ..., "heard": ..., "interrupted": ...,
+     "timeline": {...}}
 
+`language` is the ISO code the question was heard in ("de"), or null when the transcriber did not
+say (a remote service may not).
 `timeline` is in milliseconds from the end of the user's speech (`end_of_speech_ms` is 0):
 `transcript_ready_ms`, `first_token_ms`, `first_audio_ms`, and `barge_in_ms` (the user's speech
 onset to silence) when the reply was cut off by voice.
@@ -19,8 +22,9 @@ import sys
 import threading
 from typing import Any
 
-from assistant.core.events import Event, Notice, TurnFinished, TurnState
+from assistant.core.events import Event, Notice, TurnFinished, TurnState, UserSaid
 from assistant.core.hands_free import ListeningMode
+from assistant.core.languages import ENGLISH, language_name
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -45,17 +49,15 @@ async def converse(args: argparse.Namespace, services: Any, mode: ListeningMode)
     controller = services.controller
     answered = 0
     done = asyncio.Event()
+    report = TurnReport(as_json=bool(args.json))
 
     def observe(event: Event) -> None:
         nonlocal answered
-        if isinstance(event, TurnFinished) and event.user_text:
-            _report(args, event)
-            if not event.interrupted:
-                answered += 1
-                if args.turns is not None and answered >= args.turns:
-                    done.set()
-        elif isinstance(event, Notice):
-            print(f"({event.message})", file=sys.stderr, flush=True)
+        report.observe(event)
+        if isinstance(event, TurnFinished) and event.user_text and not event.interrupted:
+            answered += 1
+            if args.turns is not None and answered >= args.turns:
+                done.set()
 
     controller.events.connect(observe)
     try:
@@ -78,21 +80,43 @@ async def converse(args: argparse.Namespace, services: Any, mode: ListeningMode)
     return 0
 
 
-def _report(args: argparse.Namespace, event: TurnFinished) -> None:
-    timeline = event.timeline.to_dict()
-    if args.json:
-        line = {
-            "transcript": event.user_text,
-            "reply": event.written_text or event.reply_text,
-            "heard": event.reply_text,
-            "interrupted": event.interrupted,
-            "timeline": timeline,
-        }
-        print(json.dumps(line, ensure_ascii=False), flush=True)
-        return
-    print(f"You: {event.user_text}", flush=True)
-    cut = " [interrupted]" if event.interrupted else ""
-    print(f"Assistant: {event.reply_text}{cut}", flush=True)
+class TurnReport:
+    """Says each finished turn on stdout (one JSON object a line with `as_json`), with the
+    language its question was heard in, and each notice on stderr."""
+
+    def __init__(self, *, as_json: bool) -> None:
+        self.as_json = as_json
+        # The language each turn's question was heard in, by turn number, until the turn ends:
+        # UserSaid knows it, TurnFinished (which is reported) does not.
+        self._languages: dict[int, str | None] = {}
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, UserSaid):
+            self._languages[event.turn] = event.language
+        elif isinstance(event, TurnFinished):
+            language = self._languages.pop(event.timeline.turn, None)
+            if event.user_text:
+                self._report(event, language)
+        elif isinstance(event, Notice):
+            print(f"({event.message})", file=sys.stderr, flush=True)
+
+    def _report(self, event: TurnFinished, language: str | None) -> None:
+        if self.as_json:
+            line = {
+                "transcript": event.user_text,
+                "language": language,
+                "reply": event.written_text or event.reply_text,
+                "heard": event.reply_text,
+                "interrupted": event.interrupted,
+                "timeline": event.timeline.to_dict(),
+            }
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+            return
+        # Named as in the window, only where it tells something: not for English.
+        heard_in = f" ({language_name(language)})" if language and language != ENGLISH else ""
+        print(f"You{heard_in}: {event.user_text}", flush=True)
+        cut = " [interrupted]" if event.interrupted else ""
+        print(f"Assistant: {event.reply_text}{cut}", flush=True)
 
 
 def _waiting_words(mode: ListeningMode) -> str:
@@ -129,4 +153,4 @@ def _enter_to_talk(controller: Any, done: asyncio.Event) -> None:
     threading.Thread(target=read, name="enter-to-talk", daemon=True).start()
 
 
-__all__ = ["add_parser", "converse"]
+__all__ = ["TurnReport", "add_parser", "converse"]

@@ -307,7 +307,7 @@ def _configured_device(portaudio: PortAudio, key: str, spec: str | int | None) -
     when no device matches it (the app would fail on the first press of Talk)."""
     kind: Literal["input", "output"] = "input" if key == "input_device" else "output"
     try:
-        return portaudio.find(spec, kind).name
+        return portaudio.target(spec, kind).label
     except AssistantError as error:
         setting = f'"{spec}"' if isinstance(spec, str) else str(spec)
         raise CheckFailed(

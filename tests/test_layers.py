@@ -30,11 +30,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
 # nothing else of providers/). A new helper goes here with the reason it is shared.
 PROVIDER_HELPERS: dict[str, str] = {
     "assistant.providers.http": "the one HTTP client, and its errors, retries and key checks",
-    "assistant.providers.tts._common": "what the network voices share (pieces, deadlines, warm-up)",
+    "assistant.providers.tts._common": "what the network voices share (deadlines, warm-up)",
     "assistant.providers.tts.audio_body": "what a speech server really sent, for every voice",
     "assistant.providers.llm.chat_chunks": "one chunk of an OpenAI-compatible chat stream",
     "assistant.providers.llm.sse": "the server-sent events parser of streamed chat",
     "assistant.providers.llm.presets": "where each known chat service listens (data only)",
+    "assistant.providers.llm.chat_errors": "the chat service's own words for its failures",
+    "assistant.providers.llm.model_list": "the models an OpenAI-compatible server lists",
     "assistant.providers.stt.model_download": "fetching Whisper models, for every Whisper user",
     "assistant.providers.whisper_models": "the Whisper models shipped in packages, checked",
 }

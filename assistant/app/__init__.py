@@ -50,9 +50,9 @@ class Wiring:
     def list_devices() -> list[dict[str, object]]:
         from dataclasses import asdict
 
-        from assistant.audio.devices import list_devices
+        from assistant.audio.devices import device_choices
 
-        return [asdict(device) for device in list_devices()]
+        return [asdict(choice) for choice in device_choices()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

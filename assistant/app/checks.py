@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from assistant.app.services import make_chat, make_synthesizer
+from assistant.app.services import key_origin_of, make_chat, make_synthesizer
 from assistant.config import Secrets, Settings
 from assistant.core.errors import ConfigError
 from assistant.core.protocols import ChatModel, Checkable, ProgressListener, Synthesizer
@@ -38,6 +38,19 @@ async def check_brain_settings(
     client: httpx.AsyncClient, settings: Settings, secrets: Secrets
 ) -> None:
     await check_chat(make_chat(settings, secrets, client))
+
+
+async def chat_models(client: httpx.AsyncClient, settings: Settings, secrets: Secrets) -> list[str]:
+    """The models the language model service of `settings` lists, for Settings' model field."""
+    from assistant.providers.llm.model_list import list_models
+
+    return await list_models(
+        client,
+        settings.llm.base_url,
+        secrets.llm_api_key,
+        key=key_origin_of(secrets, "llm_api_key"),
+        lan_http_hosts=settings.network.lan_http_hosts,
+    )
 
 
 async def speak_sample(
@@ -112,8 +125,11 @@ async def download_speech_model(
 
 
 async def audio_devices() -> list[AudioDevice]:
-    from assistant.audio.devices import list_devices
+    from assistant.audio.devices import device_choices
     from assistant.ui.settings_actions import AudioDevice
 
-    found = await asyncio.to_thread(list_devices)
-    return [AudioDevice(d.name, d.max_input_channels > 0, d.max_output_channels > 0) for d in found]
+    found = await asyncio.to_thread(device_choices)
+    return [
+        AudioDevice(c.setting, c.kind == "input", c.kind == "output", c.label, c.is_default)
+        for c in found
+    ]

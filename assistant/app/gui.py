@@ -14,6 +14,7 @@ import httpx
 
 from assistant.app.checks import (
     audio_devices,
+    chat_models,
     check_brain_settings,
     check_chat,
     download_speech_model,
@@ -27,6 +28,7 @@ from assistant.config import Secrets, Settings, load_secrets, load_settings, val
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.hands_free import ListeningMode
 from assistant.core.history import HistoryStore
+from assistant.core.languages import preferred_languages
 from assistant.core.protocols import Preloaded
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ def open_session(
         services = build_services(settings, secrets)
     memory = window_memory()
     window = MainWindow(services.controller, talk_mode=settings.audio.talk_mode, memory=memory)
+    window.set_spoken_languages(preferred_languages(settings.stt.languages))
     session = GuiSession(settings, secrets, path, services, window, config_problem=config_problem)
     login = autostart.XdgAutostart() if autostart.supported() else None
     session.tray = Tray(
@@ -231,6 +234,7 @@ class GuiSession:
         self.settings, self.secrets = settings, secrets
         self.services.controller.go_on_from(old.controller)  # the bubbles stay
         self.window.use_controller(self.services.controller)
+        self.window.set_spoken_languages(preferred_languages(settings.stt.languages))
         self.window.set_talk_mode(settings.audio.talk_mode)
         self._bind_shortcut()
         self.services.controller.start()
@@ -357,6 +361,7 @@ class GuiSession:
             test_microphone=listen_to_microphone,
             test_speaker=play_test_tone,
             list_devices=audio_devices,
+            list_models=lambda settings, secrets: chat_models(client(), settings, secrets),
             brain_presets=dict(PRESETS),
             model_sizes=model_sizes,
             download_model=lambda name, progress: download_speech_model(

@@ -145,6 +145,7 @@ def make_chat(settings: Settings, secrets: Secrets, client: httpx.AsyncClient) -
         secrets.llm_api_key,
         temperature=settings.llm.temperature,
         key=key_origin_of(secrets, "llm_api_key"),
+        lan_http_hosts=settings.network.lan_http_hosts,
     )
 
 

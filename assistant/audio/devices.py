@@ -1,8 +1,18 @@
-"""The sound devices PortAudio (PyAudio) sees, and finding the one a setting names.
+"""The sound devices a person can choose, and opening the one a setting names.
+
+People choose among the sound server's devices (PulseAudio's or PipeWire's sinks and sources, by
+description; see sound_server.py); the settings keep the server's stable name. PortAudio cannot
+open those by name: a stream to one opens PortAudio's "pulse" device with PULSE_SINK or
+PULSE_SOURCE (and PipeWire's PIPEWIRE_NODE) set while it opens, which libpulse reads when the
+stream connects. Where no sound server answers (Windows, macOS, bare ALSA) the choices are
+PortAudio's own devices, without ALSA's pseudo-devices. Settings from before, which name part of
+a PortAudio device's name or its index, still open that device.
 
 Each `PortAudio` session scans the devices afresh, so a microphone plugged in after start-up is
 found on the next press. PortAudio's calls are serialised by one lock (its set-up and tear-down
-are not thread-safe); none of them runs on the event loop.
+are not thread-safe, and the routing variables are process-wide); none of them runs on the event
+loop. `open_device` is the one way the microphone, the hands-free listener and the speaker open
+a stream.
 """
 
 from __future__ import annotations
@@ -11,23 +21,43 @@ import asyncio
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pyaudio
 
+from assistant.audio.sound_server import Kind, ServerDevice, server_devices
 from assistant.core.errors import DeviceError
 
-Kind = Literal["input", "output"]
 T = TypeVar("T")
+# What PortAudio asks a device for a stream of: the (rate, channels) pairs to try, in order,
+# given the device's own default rate and its most channels for the stream's direction.
+Formats = Callable[[int, int], Iterable[tuple[int, int]]]
 
 _lock = threading.Lock()
 _DEVICE_WORDS: dict[Kind, str] = {"input": "microphone", "output": "speaker"}
 _FORMAT_ERRORS = frozenset(
     {pyaudio.paInvalidSampleRate, pyaudio.paInvalidChannelCount, pyaudio.paSampleFormatNotSupported}
 )
+# PortAudio's devices that reach the sound server, best first: a stream opened on one of them
+# goes where the routing variables say.
+_SERVER_GATEWAYS = ("pulse", "pipewire", "default")
+_ROUTE_VARIABLES: dict[Kind, tuple[str, ...]] = {
+    "input": ("PULSE_SOURCE", "PIPEWIRE_NODE"),
+    "output": ("PULSE_SINK", "PIPEWIRE_NODE"),
+}
+# ALSA's names for ways of reaching a card (mixers, converters, routing plugins, channel
+# layouts), not cards: meaningless in a list of microphones and speakers. "default" is the
+# list's "System default".
+_ALSA_PSEUDO_DEVICES = frozenset(
+    {
+        "default", "sysdefault", "pulse", "pipewire", "jack", "oss", "null", "dmix", "dsnoop",
+        "samplerate", "speexrate", "speex", "lavrate", "upmix", "vdownmix", "front", "rear",
+        "center_lfe", "side", "iec958", "spdif", "hdmi", "modem", "phoneline",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +75,26 @@ class DeviceInfo:
 
     def describe(self) -> str:
         return f"{self.index}: {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChoice:
+    """One device a person can pick (Settings > Audio, `assistant devices`)."""
+
+    setting: str  # what the settings keep: the sound server's name, or PortAudio's
+    label: str  # what people see: "Built-in Audio Analog Stereo"
+    kind: Kind
+    is_default: bool = False  # the system's default now
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a setting sends a stream: the PortAudio device to open, the environment that
+    routes it to a sound server's device (empty: none needed), and its name in messages."""
+
+    device: DeviceInfo
+    label: str
+    route: Mapping[str, str]
 
 
 @contextmanager
@@ -113,29 +163,39 @@ class PortAudio:
         return found
 
     def find(self, spec: str | int | None, kind: Kind) -> DeviceInfo:
-        """The device a setting names (index, or part of its name; None: the system default)."""
+        """The PortAudio device a setting's stream is opened on (see `target`)."""
+        return self.target(spec, kind).device
+
+    def target(self, spec: str | int | None, kind: Kind) -> Target:
+        """Where the setting `spec` sends a stream: None or "" is the system default; a sound
+        server's device by name (what Settings keeps) or description; else, as settings of
+        before, a PortAudio device by index or part of its name. Raises DeviceError saying what
+        can be chosen instead when nothing matches."""
         devices = [d for d in self.devices() if d.channels(kind) > 0]
-        word = _DEVICE_WORDS[kind]
         if not devices:
             raise DeviceError(
-                f"No {word} was found. Connect one (and check that the sound system is "
-                "running), then try again."
+                f"No {_DEVICE_WORDS[kind]} was found. Connect one (and check that the sound "
+                "system is running), then try again."
             )
         if spec is None or spec == "":
             default = next((d for d in devices if _is_default(d, kind)), None)
-            return default or devices[0]
+            device = default or devices[0]
+            return Target(device, device.name, {})
+        if isinstance(spec, int) or spec.strip().isdigit():
+            return _direct(_match(devices, spec), devices, spec, kind)
+        served = server_devices()
+        chosen = _server_match(served or [], spec, kind, exact=True)
+        if chosen is not None:
+            return _routed(chosen, devices, kind)
         match = _match(devices, spec)
-        if match is None:
-            available = "; ".join(d.describe() for d in devices)
-            raise DeviceError(
-                f"No {word} matches the setting {spec!r}. Available {kind} devices: "
-                f"{available}. Choose one of them in Settings > Audio."
-            )
-        return match
+        if match is None and (chosen := _server_match(served or [], spec, kind, exact=False)):
+            return _routed(chosen, devices, kind)
+        return _direct(match, devices, spec, kind)
 
-    def open(self, **options: Any) -> pyaudio.Stream:
-        """`pyaudio.PyAudio.open`, serialised with the other PortAudio calls."""
-        with _lock:
+    def open(self, route: Mapping[str, str] | None = None, **options: Any) -> pyaudio.Stream:
+        """`pyaudio.PyAudio.open`, serialised with the other PortAudio calls, with the
+        environment variables of `route` set while the stream connects."""
+        with _lock, _environment(route or {}):
             return self._pa.open(format=pyaudio.paInt16, **options)
 
     def _default_index(self, kind: Kind) -> int | None:
@@ -147,18 +207,58 @@ class PortAudio:
             return None
 
 
+@dataclass
+class OpenStream:
+    """A stream `open_device` opened, with the PortAudio session it belongs to."""
+
+    portaudio: PortAudio
+    stream: pyaudio.Stream
+    label: str  # the device, as messages name it
+    rate: int
+    channels: int
+
+    def close(self) -> None:
+        """Close the stream and end its session; never raises."""
+        close_stream(self.stream)
+        self.portaudio.close()
+
+
+def open_device(
+    spec: str | int | None,
+    kind: Kind,
+    formats: Formats,
+    block_seconds: float,
+    **options: Any,
+) -> OpenStream:
+    """Open a stream on the device the setting `spec` names (see `PortAudio.target`), at the
+    first of `formats` it accepts, with PortAudio buffers of `block_seconds`. Blocking: call it
+    from a worker thread (`open_in_worker`). Raises DeviceError saying what to do."""
+    portaudio = PortAudio()
+    try:
+        target = portaudio.target(spec, kind)
+        candidates = formats(target.device.default_sample_rate, target.device.channels(kind))
+        stream, rate, channels = open_stream(
+            portaudio, target, kind, candidates, block_seconds, **options
+        )
+    except BaseException:
+        portaudio.close()
+        raise
+    return OpenStream(portaudio, stream, target.label, rate, channels)
+
+
 def open_stream(
     portaudio: PortAudio,
-    device: DeviceInfo,
+    target: Target,
     kind: Kind,
     formats: Iterable[tuple[int, int]],
     block_seconds: float,
     **options: Any,
 ) -> tuple[pyaudio.Stream, int, int]:
-    """Open `device` at the first (rate, channels) it accepts, with PortAudio buffers of
+    """Open `target` at the first (rate, channels) it accepts, with PortAudio buffers of
     `block_seconds`; return the stream, rate and channels. Raises DeviceError if it accepts
     none, or is busy or gone."""
     word = _DEVICE_WORDS[kind]
+    device = target.device
     direction = {kind: True, f"{kind}_device_index": device.index}
     reason = "it offers no 16-bit format"
     for rate, channels in dict.fromkeys(formats):  # in order, without repeats
@@ -166,6 +266,7 @@ def open_stream(
             continue
         try:
             stream = portaudio.open(
+                target.route,
                 rate=rate,
                 channels=channels,
                 frames_per_buffer=max(1, round(rate * block_seconds)),
@@ -179,9 +280,9 @@ def open_stream(
             break
         return stream, rate, channels
     raise DeviceError(
-        f"The {word} {device.name!r} could not be opened ({reason}). It may be in use by another "
-        f"program or disconnected: close other programs that use it, or choose another {word} "
-        "in Settings > Audio."
+        f"The {word} {target.label!r} could not be opened ({reason}). It may be in use by "
+        f"another program or disconnected: close other programs that use it, or choose another "
+        f"{word} in Settings > Audio."
     )
 
 
@@ -213,6 +314,128 @@ async def open_in_worker(open_: Callable[[], T], undo: Callable[[T], object]) ->
         raise
 
 
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set `variables` in this process's environment (C's getenv sees them) until the block
+    ends, then put back what was there. Called under `_lock`: opens never race on them."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _server_match(
+    served: list[ServerDevice], spec: str, kind: Kind, *, exact: bool
+) -> ServerDevice | None:
+    """The sound server's device `spec` names: exactly, by its name (what Settings keeps) or its
+    description; or, not `exact`, by part of a description (never a monitor's, then)."""
+    wanted = spec.strip()
+    folded = wanted.casefold()
+    candidates = [d for d in served if d.kind == kind]
+    if exact:
+        named = [d for d in candidates if d.name == wanted]
+        described = [d for d in candidates if d.description.casefold() == folded]
+        return next(iter(named or described), None)
+    return next(
+        (d for d in candidates if not d.is_monitor and folded in d.description.casefold()), None
+    )
+
+
+def _routed(chosen: ServerDevice, devices: list[DeviceInfo], kind: Kind) -> Target:
+    """A stream to a sound server's device: opened on PortAudio's gateway to the server, with
+    the variables that make the server connect it to `chosen`."""
+    by_name = {d.name: d for d in devices}
+    gateway = next((by_name[name] for name in _SERVER_GATEWAYS if name in by_name), None)
+    if gateway is None:
+        word = _DEVICE_WORDS[kind]
+        raise DeviceError(
+            f"The {word} {chosen.description!r} belongs to the sound server, which PortAudio "
+            "cannot reach here (it lists no 'pulse' device). Install the ALSA plugin for "
+            "PulseAudio (libasound2-plugins on Debian and Ubuntu, alsa-plugins-pulseaudio on "
+            f"Fedora), or choose the system default in Settings > Audio."
+        )
+    route = dict.fromkeys(_ROUTE_VARIABLES[kind], chosen.name)
+    return Target(gateway, chosen.description, route)
+
+
+def _direct(
+    match: DeviceInfo | None, devices: list[DeviceInfo], spec: str | int, kind: Kind
+) -> Target:
+    """A PortAudio device the setting names, opened as it is; DeviceError naming the choices
+    there are when it names none."""
+    if match is not None:
+        return Target(match, match.name, {})
+    word = _DEVICE_WORDS[kind]
+    served = server_devices()
+    if served is not None:
+        labels = [c.label for c in _server_choices(served) if c.kind == kind]
+    else:
+        labels = [c.label for c in _portaudio_choices(devices) if c.kind == kind]
+    there = (
+        f"Connected now: {'; '.join(labels)}."
+        if labels
+        else f"No other {word} than the system default is connected now."
+    )
+    raise DeviceError(
+        f"No {word} matches the setting {spec!r} (is it unplugged?). {there} Plug it in, or "
+        f"choose another {word} in Settings > Audio (or leave the setting out to use the "
+        "system default)."
+    )
+
+
+def device_choices() -> list[DeviceChoice]:
+    """The microphones and speakers a person can choose now: the sound server's (monitors are
+    no microphones), or where none answers, PortAudio's without ALSA's pseudo-devices. The
+    system default is not among them: a list shows it first, itself. Blocking (tens of ms):
+    call it from a worker thread."""
+    served = server_devices()
+    if served is not None:
+        return _server_choices(served)
+    with PortAudio() as portaudio:
+        return _portaudio_choices(portaudio.devices())
+
+
+def _server_choices(served: list[ServerDevice]) -> list[DeviceChoice]:
+    return [
+        DeviceChoice(d.name, d.description, d.kind, d.is_default)
+        for d in served
+        if not d.is_monitor
+    ]
+
+
+def _portaudio_choices(devices: list[DeviceInfo]) -> list[DeviceChoice]:
+    """PortAudio's devices as choices, each name once per kind (Windows lists a device once per
+    host API), without ALSA's pseudo-devices."""
+    choices: dict[tuple[str, Kind], DeviceChoice] = {}
+    for device in devices:
+        if _is_alsa_pseudo_device(device.name):
+            continue
+        for kind in ("input", "output"):
+            if device.channels(kind) > 0 and (device.name, kind) not in choices:
+                label = _without_alsa_address(device.name)
+                default = _is_default(device, kind)
+                choices[device.name, kind] = DeviceChoice(device.name, label, kind, default)
+    return list(choices.values())
+
+
+def _is_alsa_pseudo_device(name: str) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    return name in _ALSA_PSEUDO_DEVICES or name.startswith("surround")
+
+
+def _without_alsa_address(name: str) -> str:
+    """ "HDA Intel PCH: ALC892 Analog (hw:0,0)" as people say it: without "(hw:0,0)"."""
+    head, bracket, tail = name.rpartition(" (hw:")
+    return head if bracket and tail.endswith(")") else name
+
+
 def _is_default(device: DeviceInfo, kind: Kind) -> bool:
     return device.is_default_input if kind == "input" else device.is_default_output
 
@@ -234,9 +457,9 @@ def list_devices() -> list[DeviceInfo]:
 
 
 def find_device(spec: str | int | None, kind: Kind) -> int | None:
-    """The PortAudio index of the device `spec` names (part of its name, case-insensitive, or
-    its index); None for None, meaning the system default. Raises DeviceError, listing what is
-    available, when nothing matches."""
+    """The PortAudio index of the device `spec` names (see `PortAudio.target`; for a sound
+    server's device, PortAudio's gateway to the server); None for None, meaning the system
+    default. Raises DeviceError, listing what is available, when nothing matches."""
     if spec is None or spec == "":
         return None
     with PortAudio() as portaudio:
@@ -244,11 +467,18 @@ def find_device(spec: str | int | None, kind: Kind) -> int | None:
 
 
 __all__ = [
+    "DeviceChoice",
     "DeviceInfo",
+    "Formats",
+    "Kind",
+    "OpenStream",
     "PortAudio",
+    "Target",
     "close_stream",
+    "device_choices",
     "find_device",
     "list_devices",
+    "open_device",
     "open_in_worker",
     "open_stream",
 ]

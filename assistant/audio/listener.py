@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pyaudio
 
-from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
+from assistant.audio.devices import OpenStream, open_device, open_in_worker
 from assistant.audio.far_end import FarEndReference
 from assistant.audio.resample import Resampler, to_mono
 from assistant.audio.speaker import Speaker
@@ -80,8 +80,9 @@ class ListeningParts:
 
 
 class HandsFreeListener:
-    """Listens on `device` (part of a name, an index, or None: the default) for the whole time
-    it is started; while it does, `speaker`'s tap feeds the echo canceller what it plays."""
+    """Listens on `device` (a setting as `devices.PortAudio.target` reads it; None: the
+    default) for the whole time it is started; while it does, `speaker`'s tap feeds the echo
+    canceller what it plays."""
 
     def __init__(
         self, device: str | int | None, parts: ListeningParts, speaker: Speaker | None
@@ -94,8 +95,7 @@ class HandsFreeListener:
         self._stop = threading.Event()
         self._gated = threading.Event()  # set: wait for the wake word before reporting speech
         self._thread: threading.Thread | None = None
-        self._portaudio: PortAudio | None = None
-        self._stream: pyaudio.Stream | None = None
+        self._opened: OpenStream | None = None
         self._rate = LISTEN_RATE
         self._channels = 1
         self._last_block = time.monotonic()
@@ -152,21 +152,11 @@ class HandsFreeListener:
     # -- the device (worker threads) ----------------------------------------------------------
 
     def _open(self) -> HandsFreeListener:
-        portaudio = PortAudio()
-        try:
-            device = portaudio.find(self.device, "input")
-            self._stream, self._rate, self._channels = open_stream(
-                portaudio,
-                device,
-                "input",
-                self._formats(device.default_sample_rate, device.max_input_channels),
-                BLOCK_SECONDS,
-                stream_callback=self._on_audio,
-            )
-        except BaseException:
-            portaudio.close()
-            raise
-        self._portaudio = portaudio
+        opened = open_device(
+            self.device, "input", self._formats, BLOCK_SECONDS, stream_callback=self._on_audio
+        )
+        self._opened = opened
+        self._rate, self._channels = opened.rate, opened.channels
         self._last_block = time.monotonic()
         return self
 
@@ -177,12 +167,9 @@ class HandsFreeListener:
         yield default_rate, min(max_channels, 2)
 
     def _close(self) -> None:
-        if self._stream is not None:
-            close_stream(self._stream)
-            self._stream = None
-        if self._portaudio is not None:
-            self._portaudio.close()
-            self._portaudio = None
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            opened.close()
 
     def _on_audio(
         self, data: bytes | None, frames: int, timing: Any, status: int
@@ -218,7 +205,7 @@ class HandsFreeListener:
             except queue.Empty:
                 item = None
             if item is None:
-                if not self._stop.is_set() and self._stream is not None and self._lost():
+                if not self._stop.is_set() and self._opened is not None and self._lost():
                     deliver(ListenerFailed(self._lost_error()))
                     return
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyaudio
 
-from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
+from assistant.audio.devices import Formats, OpenStream, open_device, open_in_worker
 from assistant.audio.resample import resample, to_mono
 from assistant.core.errors import DeviceError
 from assistant.core.protocols import TRANSCRIBE_RATE, Recording
@@ -39,7 +39,8 @@ class Microphone:
     """`start()` on press, `stop()` on release; implements core.protocols.AudioInput and
     Unpluggable (`when_lost`).
 
-    `device` is part of a device's name or its PortAudio index (None: the system default).
+    `device` is a setting as `devices.PortAudio.target` reads it: the sound server's device
+    name or description, part of a PortAudio device's name, or its index (None: the default).
     `capture_rate` / `capture_channels` force the format asked of the device (the recording is
     still 16 kHz mono); by default 16 kHz mono is asked for, then the device's own rate."""
 
@@ -114,35 +115,23 @@ class _Capture:
         self._on_lost: LossListener | None = None
         self._watch: asyncio.TimerHandle | None = None
         self._awake_since = self._last_check = self._opened_at  # the watch's, on the loop
-        self._portaudio: PortAudio | None = None
-        self._stream: pyaudio.Stream | None = None
+        self._opened: OpenStream | None = None
+        self._stream: pyaudio.Stream | None = None  # the open stream's, while it is open
         self.rate = TRANSCRIBE_RATE
         self.channels = 1
         self.device_name = ""
 
     # -- worker thread ------------------------------------------------------------------------
 
-    def open(
-        self, spec: str | int | None, formats: Callable[[int, int], Iterator[tuple[int, int]]]
-    ) -> None:
-        portaudio = PortAudio()
-        try:
-            device = portaudio.find(spec, "input")
-            self.device_name = device.name
-            candidates = formats(device.default_sample_rate, device.max_input_channels)
-            self._opened_at = time.monotonic()
-            self._stream, self.rate, self.channels = open_stream(
-                portaudio,
-                device,
-                "input",
-                candidates,
-                BLOCK_SECONDS,
-                stream_callback=self._on_audio,
-            )
-        except BaseException:
-            portaudio.close()
-            raise
-        self._portaudio = portaudio
+    def open(self, spec: str | int | None, formats: Formats) -> None:
+        self._opened = open_device(
+            spec, "input", formats, BLOCK_SECONDS, stream_callback=self._on_audio
+        )
+        self._stream = self._opened.stream
+        self.rate, self.channels = self._opened.rate, self._opened.channels
+        self.device_name = self._opened.label
+        # From now, not from before the device scan: the first block's deadline is the stream's.
+        self._opened_at = time.monotonic()
 
     def close(self) -> bool:
         """Close the stream; return whether it was still running (not stopped by an error)."""
@@ -152,11 +141,10 @@ class _Capture:
                 running = bool(self._stream.is_active())
             except OSError:
                 running = False
-            close_stream(self._stream)
             self._stream = None
-        if self._portaudio is not None:
-            self._portaudio.close()
-            self._portaudio = None
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
         return running
 
     # -- PortAudio's thread -------------------------------------------------------------------

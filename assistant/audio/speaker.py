@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyaudio
 
-from assistant.audio.devices import PortAudio, close_stream, open_in_worker, open_stream
+from assistant.audio.devices import OpenStream, open_device, open_in_worker
 from assistant.audio.resample import Resampler, to_channels
 from assistant.core.errors import DeviceError
 from assistant.core.level_guard import LevelGuard
@@ -54,7 +54,8 @@ PlayedTap = Callable[[bytes, int, int, float], None]
 class Speaker:
     """Implements core.protocols.AudioOutput with PyAudio.
 
-    `device` is part of a device's name or its PortAudio index (None: the system default).
+    `device` is a setting as `devices.PortAudio.target` reads it: the sound server's device
+    name or description, part of a PortAudio device's name, or its index (None: the default).
     `device_rate` forces the rate the device is opened at (replies are resampled to it); by
     default each reply's own rate is used when the device takes it, else the device's.
 
@@ -63,8 +64,9 @@ class Speaker:
     it already holds: silence comes ~60-90 ms after abort() rather than within ~20 ms.
 
     `on_played` is the echo canceller's far-end reference: it gets every block handed to the
-    device (the silence written while a reply's queue is dry too, so the far stream has no holes
-    while a stream is open), on the writer thread, so it must only copy and queue. It is read when
+    device with the moment it will start to sound (the silence written while a reply's queue is
+    dry too, so the far stream has no holes while a stream is open), on the writer thread, so it
+    must only copy and queue. It is read when
     a reply's stream opens; None (the default) costs nothing."""
 
     def __init__(
@@ -98,28 +100,38 @@ class Speaker:
 class _Output:
     """An open PortAudio output stream (used from worker threads only)."""
 
-    portaudio: PortAudio
-    stream: pyaudio.Stream
-    device_name: str
-    rate: int
-    channels: int
+    opened: OpenStream
     buffer_frames: int  # how much the device side holds when full
 
     @classmethod
     def open(cls, spec: str | int | None, sample_rate: int, forced_rate: int | None) -> _Output:
-        portaudio = PortAudio()
+        def formats(default_rate: int, max_channels: int) -> list[tuple[int, int]]:
+            rates = [forced_rate] if forced_rate else [sample_rate, default_rate]
+            return [(rate, channels) for rate in rates for channels in (1, 2)]
+
+        opened = open_device(spec, "output", formats, PERIOD_SECONDS)
         try:
-            device = portaudio.find(spec, "output")
-            rates = [forced_rate] if forced_rate else [sample_rate, device.default_sample_rate]
-            formats = [(rate, channels) for rate in rates for channels in (1, 2)]
-            stream, rate, channels = open_stream(
-                portaudio, device, "output", formats, PERIOD_SECONDS
-            )
-            buffer_frames = int(stream.get_write_available())
+            buffer_frames = int(opened.stream.get_write_available())
         except BaseException:
-            portaudio.close()
+            opened.close()
             raise
-        return cls(portaudio, stream, device.name, rate, channels, buffer_frames)
+        return cls(opened, buffer_frames)
+
+    @property
+    def stream(self) -> pyaudio.Stream:
+        return self.opened.stream
+
+    @property
+    def device_name(self) -> str:
+        return self.opened.label
+
+    @property
+    def rate(self) -> int:
+        return self.opened.rate
+
+    @property
+    def channels(self) -> int:
+        return self.opened.channels
 
     @property
     def frame_bytes(self) -> int:
@@ -146,8 +158,7 @@ class _Output:
             return False  # a lost device: the write that follows says so
 
     def close(self) -> None:
-        close_stream(self.stream)
-        self.portaudio.close()
+        self.opened.close()
 
 
 @dataclass
@@ -412,7 +423,11 @@ class SpeakerStream:
                 raise _Stalled
             time.sleep(max(ROOM_POLL_SECONDS, (frames - free) / output.rate))
         if self._on_played is not None:
-            self._on_played(data, output.rate, output.channels, time.monotonic())
+            # Stamped with when it will sound, not when it was handed over: a stream's first
+            # writes fill the empty buffer at once, and stamped alike they would show the echo
+            # canceller a delay that shrinks by the buffer's length as the reply starts.
+            ahead = max(0, output.buffer_frames - free) / output.rate
+            self._on_played(data, output.rate, output.channels, time.monotonic() + ahead)
         output.stream.write(data)
 
     def _take(self, block_bytes: int) -> tuple[int, bytes, int] | _End | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 from assistant.config.rules import DEFAULT_TEXT_LIMIT, BadSetting, Rule, TextLimit, shown
-from assistant.config.schema import Settings
+from assistant.config.schema import Settings, lan_http_problems
 from assistant.config.secrets import SECRET_ENV_VARS
 from assistant.core.errors import ConfigError
 
@@ -112,6 +112,7 @@ def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
 def _settings_from_table(table: Mapping[str, Any], subject: str) -> Settings:
     problems = _secret_problems(table, "")
     settings = _build(Settings, table, "", problems)
+    problems += lan_http_problems(settings)
     if problems:
         listed = "\n".join(f"- {problem}" for problem in problems)
         raise ConfigError(f"{subject} cannot be used:\n{listed}")

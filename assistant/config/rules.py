@@ -12,7 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from assistant.core.endpoints import check_endpoint
+from assistant.core.endpoints import (
+    check_endpoint,
+    is_loopback_host,
+    is_private_address,
+    lan_host,
+    lan_host_of,
+)
 from assistant.core.errors import ConfigError, EndpointError
 from assistant.core.languages import AUTO, WHISPER_LANGUAGES
 from assistant.core.shortcut import Chord
@@ -91,12 +97,45 @@ def key_chord(value: str, name: str) -> str:
 
 
 def endpoint_url(value: str, name: str) -> str:
-    """The endpoint policy of the core (https for the cloud, plain http for loopback only);
+    """The endpoint policy of the core (https for the cloud, plain http for this computer only);
     returns the URL normalized (no trailing slash)."""
     try:
         return check_endpoint(value, name)
     except EndpointError as exc:
         raise BadSetting(exc.message) from None
+
+
+def lan_endpoint_url(value: str, name: str) -> str:
+    """`endpoint_url` for an OpenAI-compatible server, which may also be on the home network:
+    plain http to a private address passes here. A field sees only itself, so whether the user
+    allowed that address is `schema.lan_http_problems`' check, which sees [network] too."""
+    lan = lan_host_of(value)
+    try:
+        return check_endpoint(value, name, lan_http_hosts=[lan] if lan else [])
+    except EndpointError as exc:
+        raise BadSetting(exc.message) from None
+
+
+def lan_addresses(values: list[str], name: str) -> list[str]:
+    """Addresses on the home network that plain http may go to, each once in one spelling.
+
+    Only private addresses: a name may resolve to any address, and a public address is never
+    reached over plain http (the words and the traffic would cross the internet in clear)."""
+    refused = [value for value in values if not is_private_address(value.strip())]
+    if refused:
+        listed = ", ".join(shown(value) for value in refused)
+        loopback = (
+            " (this computer needs no entry)"
+            if any(is_loopback_host(value.strip()) for value in refused)
+            else ""
+        )
+        raise BadSetting(
+            f'{name} must list addresses on your own network, such as "192.168.1.20" or '
+            f'"fd00::2" (10.x, 172.16-31.x, 192.168.x, 169.254.x, fc00::/7, fe80::/10); '
+            f"{listed} is not one{loopback}. A server is allowed by its address, never by its "
+            "name, and never one on the internet: those need https."
+        )
+    return list(dict.fromkeys(lan_host(value.strip()) for value in values))
 
 
 def language_code(value: str, name: str) -> str:

@@ -14,11 +14,14 @@ from assistant.config.rules import (
     between,
     endpoint_url,
     key_chord,
+    lan_addresses,
+    lan_endpoint_url,
     language_code,
     language_codes,
     not_empty,
     one_of,
 )
+from assistant.core.endpoints import ALLOW_LAN_PLACE, LAN_HOSTS_SETTING, lan_host, lan_host_of
 from assistant.core.shortcut import DEFAULT_TALK_CHORD
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -40,7 +43,8 @@ COMPUTE_TYPES: Final = (
 
 @dataclass
 class AudioSettings:
-    # A name (substring) or a PortAudio index; None: the system's default device.
+    # The sound server's device name (what Settings keeps) or description; older settings: part
+    # of a PortAudio device's name, or its index; None: the system's default device.
     input_device: Annotated[str | int | None, audio_device] = None
     output_device: Annotated[str | int | None, audio_device] = None
     talk_mode: Literal["hold", "toggle"] = "hold"
@@ -89,7 +93,8 @@ class SttSettings:
 
 @dataclass
 class LlmSettings:
-    base_url: Annotated[str, endpoint_url] = "http://127.0.0.1:11434/v1"  # Ollama
+    # Plain http: this computer, or an address in [network] lan_http_hosts (`lan_http_problems`).
+    base_url: Annotated[str, lan_endpoint_url] = "http://127.0.0.1:11434/v1"  # Ollama
     model: Annotated[str, not_empty] = "llama3.2"
     system_prompt: Annotated[str, TextLimit(20_000, "it is sent with every question")] = (
         DEFAULT_SYSTEM_PROMPT
@@ -154,6 +159,9 @@ class NetworkSettings:
     # Outlives the pause between two turns (Volcano keeps ~60 s).
     keepalive_seconds: Annotated[float, between(0, 3_600)] = 90.0
     max_connections: Annotated[int, between(1, 100)] = 8
+    # Addresses on the home network that plain http may go to (a GPU box running Ollama): each
+    # allowed by the user, one by one. No API key is ever sent there (core/endpoints.py says why).
+    lan_http_hosts: Annotated[list[str], lan_addresses] = field(default_factory=list)
 
 
 @dataclass
@@ -164,3 +172,19 @@ class Settings:
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+
+
+def lan_http_problems(settings: Settings) -> list[str]:
+    """The rule that spans two tables: a chat endpoint using plain http to an address on the home
+    network needs that address in [network] lan_http_hosts (the field rule lets such an address
+    pass, since a field sees only itself). A sentence if it is not there."""
+    host = lan_host_of(settings.llm.base_url)
+    allowed = {lan_host(allowed) for allowed in settings.network.lan_http_hosts}
+    if host is None or host in allowed:
+        return []
+    return [
+        f"[llm] base_url '{settings.llm.base_url}' uses plain http to {host} on your network, "
+        f"which is not allowed yet. Allow it in {ALLOW_LAN_PLACE} (Allow this computer) or add "
+        f'"{host}" to {LAN_HOSTS_SETTING}; traffic on your network is not encrypted, and no '
+        "API key is ever sent there."
+    ]

@@ -48,6 +48,9 @@ class UserSaid:
     # whole question now, in place of that one (see core/heard_question.py).
     restated: bool = False
     turn: int = 0  # the turn it belongs to (TurnTimeline.turn)
+    # The language it was spoken in, as an ISO code ("de"), when the transcriber said; None for
+    # a typed message (and for a transcriber that does not tell).
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

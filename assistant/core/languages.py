@@ -26,6 +26,30 @@ WHISPER_LANGUAGES: Final = frozenset({
     "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl",
     "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo", "zh", "yue",
 })  # fmt: skip
+# Each language by its own name, as its speakers write it: shown beside what the user said, so
+# that a German speaker reads "Deutsch" and a Chinese speaker "中文", in any window language.
+LANGUAGE_NAMES: Final[dict[str, str]] = {
+    "af": "Afrikaans", "am": "አማርኛ", "ar": "العربية", "as": "অসমীয়া", "az": "Azərbaycanca",
+    "ba": "Башҡортса", "be": "Беларуская", "bg": "Български", "bn": "বাংলা", "bo": "བོད་སྐད་",
+    "br": "Brezhoneg", "bs": "Bosanski", "ca": "Català", "cs": "Čeština", "cy": "Cymraeg",
+    "da": "Dansk", "de": "Deutsch", "el": "Ελληνικά", "en": "English", "es": "Español",
+    "et": "Eesti", "eu": "Euskara", "fa": "فارسی", "fi": "Suomi", "fo": "Føroyskt",
+    "fr": "Français", "gl": "Galego", "gu": "ગુજરાતી", "ha": "Hausa", "haw": "ʻŌlelo Hawaiʻi",
+    "he": "עברית", "hi": "हिन्दी", "hr": "Hrvatski", "ht": "Kreyòl ayisyen", "hu": "Magyar",
+    "hy": "Հայերեն", "id": "Bahasa Indonesia", "is": "Íslenska", "it": "Italiano", "ja": "日本語",
+    "jw": "Basa Jawa", "ka": "ქართული", "kk": "Қазақ тілі", "km": "ខ្មែរ", "kn": "ಕನ್ನಡ",
+    "ko": "한국어", "la": "Latina", "lb": "Lëtzebuergesch", "ln": "Lingála", "lo": "ລາວ",
+    "lt": "Lietuvių", "lv": "Latviešu", "mg": "Malagasy", "mi": "Māori", "mk": "Македонски",
+    "ml": "മലയാളം", "mn": "Монгол", "mr": "मराठी", "ms": "Bahasa Melayu", "mt": "Malti",
+    "my": "မြန်မာ", "ne": "नेपाली", "nl": "Nederlands", "nn": "Nynorsk", "no": "Norsk",
+    "oc": "Occitan", "pa": "ਪੰਜਾਬੀ", "pl": "Polski", "ps": "پښتو", "pt": "Português",
+    "ro": "Română", "ru": "Русский", "sa": "संस्कृतम्", "sd": "سنڌي", "si": "සිංහල",
+    "sk": "Slovenčina", "sl": "Slovenščina", "sn": "chiShona", "so": "Soomaali", "sq": "Shqip",
+    "sr": "Српски", "su": "Basa Sunda", "sv": "Svenska", "sw": "Kiswahili", "ta": "தமிழ்",
+    "te": "తెలుగు", "tg": "Тоҷикӣ", "th": "ไทย", "tk": "Türkmençe", "tl": "Tagalog",
+    "tr": "Türkçe", "tt": "Татарча", "uk": "Українська", "ur": "اردو", "uz": "Oʻzbekcha",
+    "vi": "Tiếng Việt", "yi": "ייִדיש", "yo": "Yorùbá", "zh": "中文", "yue": "粵語",
+}  # fmt: skip
 # Locale language codes that Whisper spells differently.
 _WHISPER_SPELLING: Final = {"nb": "no", "iw": "he", "fil": "tl", "jv": "jw"}
 
@@ -98,6 +122,21 @@ def choose_language(
         return best
     odds = probabilities[best] / max(probabilities[best_named], 1e-9)
     return best if odds >= UNNAMED_LANGUAGE_ODDS else best_named
+
+
+def language_name(code: str) -> str:
+    """The language's own name ("de" -> "Deutsch"); an unknown code as it is, so that it shows."""
+    return LANGUAGE_NAMES.get(code.strip().lower(), code)
+
+
+def find_language(name: str) -> str | None:
+    """The Whisper code of a language typed by its code ("de"), its locale spelling ("nb") or its
+    own name ("Deutsch"), in any case; None if it is none of these."""
+    wanted = name.strip().casefold()
+    code = _WHISPER_SPELLING.get(wanted, wanted)
+    if code in WHISPER_LANGUAGES:
+        return code
+    return next((c for c, own in LANGUAGE_NAMES.items() if own.casefold() == wanted), None)
 
 
 def _known(names: Iterable[str]) -> tuple[str, ...]:

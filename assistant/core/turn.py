@@ -359,10 +359,10 @@ class TurnController:
                 self._finish(timeline, "", "", opened_before, interrupted=False)
             return
         if self.dictation:
-            self._emit(UserSaid(transcript.text, turn=timeline.turn))
+            self._emit(UserSaid(transcript.text, turn=timeline.turn, language=transcript.language))
             self._finish(timeline, transcript.text, "", opened_before, interrupted=False)
             return
-        await self._answer(transcript.text, timeline, opened_before, question)
+        await self._answer(transcript.text, timeline, opened_before, question, transcript.language)
 
     async def _record(self, released: asyncio.Event) -> Recording:
         """What the microphone heard until Talk was let go, the longest allowed was reached, or
@@ -412,10 +412,12 @@ class TurnController:
         timeline: TurnTimeline,
         opened_before: int,
         question: HeardQuestion | None = None,
+        language: str | None = None,
     ) -> None:
-        """The model's reply to `user_text`, spoken as it is written."""
+        """The model's reply to `user_text` (spoken in `language`, if known), spoken as it is
+        written."""
         restated = question is not None and question.stored is not None
-        self._emit(UserSaid(user_text, restated, timeline.turn))
+        self._emit(UserSaid(user_text, restated, timeline.turn, language))
         if self.chat is None:
             self._emit(Notice(NO_BRAIN))
             self._finish(timeline, user_text, "", opened_before, interrupted=False)

@@ -22,7 +22,9 @@ class EventBridge(QObject):
     state_changed = Signal(object, str)  # TurnState, detail
     loading_progress = Signal(str, object)  # text, fraction (0..1) or None
     level = Signal(float)
-    user_said = Signal(str, bool)  # the text, and whether it restates the last question
+    # The text, whether it restates the last question, and the language it was spoken in
+    # (an ISO code such as "de"; "" when not known, e.g. a typed message).
+    user_said = Signal(str, bool, str)
     reply_delta = Signal(str)
     sentence_started = Signal(int, str)
     notice = Signal(str, bool)  # message, is_error
@@ -53,9 +55,9 @@ class EventBridge(QObject):
                 self.loading_progress.emit(text, fraction)
             case InputLevel(value):
                 self.level.emit(value)
-            case UserSaid(text, restated, turn):
+            case UserSaid(text, restated, turn, language):
                 self.turn_shown.emit(turn)
-                self.user_said.emit(text, restated)
+                self.user_said.emit(text, restated, language or "")
             case ReplyDelta(text, turn):
                 self.turn_shown.emit(turn)
                 self.reply_delta.emit(text)

@@ -1,5 +1,7 @@
-"""The conversation as chat bubbles: what the user said, and the assistant's reply as it streams
-in, with the sentence being spoken highlighted. Plain selectable text, so it copies cleanly."""
+"""The conversation as chat bubbles: what the user said (with the language they spoke, where that
+tells something), and the assistant's reply as it streams in, with the sentence being spoken
+highlighted. Plain selectable text, so it copies cleanly. A notice repeated right after itself
+is counted ("I didn't catch that. (3×)"), not shown again."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
-    QTextFormat,
     QTextTable,
     QTextTableCellFormat,
     QTextTableFormat,
@@ -20,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QTextEdit, QWidget
 
 from assistant.core.history import StoredMessage
+from assistant.core.languages import ENGLISH, language_name
 from assistant.ui import colours
 
 Move = QTextCursor.MoveOperation
@@ -36,6 +38,7 @@ class Role(Enum):
 
 
 _REPLIES = (Role.ASSISTANT, Role.READING)
+_MINE = (Role.USER, Role.DICTATED)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class _Bubble:
     role: Role
     table: QTextTable
     interrupted: bool = False
+    language: str = ""  # what the user spoke, as an ISO code, when shown in the caption
 
     def body(self) -> QTextCursor:
         """A cursor selecting the bubble's text (everything below its caption)."""
@@ -58,6 +62,17 @@ class _Bubble:
         return cursor
 
 
+@dataclass
+class _Notice:
+    start: QTextCursor  # at the start of the notice's line
+    message: str
+    is_error: bool
+    count: int = 1  # shown this many times in a row
+
+    def text(self) -> str:
+        return self.message if self.count == 1 else f"{self.message} ({self.count}×)"
+
+
 class ConversationView(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +84,11 @@ class ConversationView(QTextBrowser):
         )
         self.setPlaceholderText("What you say and what the assistant answers appears here.")
         self._bubbles: list[_Bubble] = []
-        self._notices: list[QTextCursor] = []
+        self._notices: list[_Notice] = []
+        # The languages the user says they speak (the settings, else the system's and English),
+        # and those other than English heard from them so far: see `_language_shown`.
+        self._spoken_languages: tuple[str, ...] = (ENGLISH,)
+        self._heard_other_than_english = False
         self._reply: _Bubble | None = None  # the reply (or text read aloud) still going on
         self._spoken_from = 0  # where in the reply the next spoken sentence is looked for
         self._scroll = QPropertyAnimation(self.verticalScrollBar(), b"value", self)
@@ -89,16 +108,21 @@ class ConversationView(QTextBrowser):
                 self._mark_interrupted(bubble)
         QTimer.singleShot(0, self, self._jump_to_end)
 
-    def add_user(self, text: str) -> None:
-        self.end_reply()
-        self._add_bubble(Role.USER, text, follow=True)
+    def set_spoken_languages(self, languages: Sequence[str]) -> None:
+        """The languages the user speaks, as ISO codes (`core.languages.preferred_languages`)."""
+        self._spoken_languages = tuple(languages) or (ENGLISH,)
 
-    def restate_user(self, text: str) -> None:
+    def add_user(self, text: str, language: str = "") -> None:
+        """What the user said (in `language`, an ISO code; "" if not known, e.g. typed)."""
+        self.end_reply()
+        self._add_bubble(Role.USER, text, follow=True, language=language)
+
+    def restate_user(self, text: str, language: str = "") -> None:
         """The user went on with their last question before hearing its answer: it reads `text`
         now, and whatever was shown after it (a reply not heard yet) goes."""
         last = next((b for b in reversed(self._bubbles) if b.role is Role.USER), None)
         if last is None:
-            self.add_user(text)
+            self.add_user(text, language)
             return
         self.end_reply()
         after = QTextCursor(self.document())
@@ -108,14 +132,16 @@ class ConversationView(QTextBrowser):
         after.setPosition(end, Anchor)
         after.removeSelectedText()
         self._bubbles = self._bubbles[: self._bubbles.index(last) + 1]
-        self._notices = [n for n in self._notices if n.position() < after.position()]
+        self._notices = [n for n in self._notices if n.start.position() < after.position()]
         body = last.body()
         body.insertText(text, QTextCharFormat())
+        if language:  # else it was known already (asked again after a cough): the tag stays
+            self._tag_language(last, language)
         self._follow()
 
-    def add_dictation(self, text: str) -> None:
+    def add_dictation(self, text: str, language: str = "") -> None:
         self.end_reply()
-        self._add_bubble(Role.DICTATED, text, follow=True)
+        self._add_bubble(Role.DICTATED, text, follow=True, language=language)
 
     def begin_reading(self, text: str) -> None:
         """Text about to be read aloud: shown at once, its sentences highlighted as they play."""
@@ -174,16 +200,29 @@ class ConversationView(QTextBrowser):
             self._mark_interrupted(reply)
 
     def add_notice(self, message: str, is_error: bool) -> None:
+        """A hint or an error, on a line of its own; the same one again right after it (nothing
+        shown in between) counts up on that line instead: a run of taps is one line, not ten."""
         following = self._at_end()
+        last = self._notices[-1] if self._notices else None
+        if (
+            last is not None
+            and (last.message, last.is_error) == (message, is_error)
+            and last.start.block() == self.document().lastBlock()
+        ):
+            last.count += 1
+            cursor = QTextCursor(last.start.block())
+            cursor.movePosition(Move.EndOfBlock, Anchor)
+            cursor.insertText(last.text(), self._notice_format(is_error))
+            if following:
+                self._follow()
+            return
         cursor = self._end_cursor()
         block = QTextBlockFormat()
         block.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         block.setTopMargin(self._gap())
-        block.setProperty(QTextFormat.Property.UserProperty, is_error)
         cursor.insertBlock(block, self._notice_format(is_error))
         cursor.insertText(message)
-        start = QTextCursor(cursor.block())
-        self._notices.append(start)
+        self._notices.append(_Notice(QTextCursor(cursor.block()), message, is_error))
         if following:
             self._follow()
 
@@ -195,19 +234,45 @@ class ConversationView(QTextBrowser):
 
     # ---- building and styling bubbles ----------------------------------------------------
 
-    def _add_bubble(self, role: Role, text: str, *, follow: bool) -> _Bubble:
+    def _add_bubble(self, role: Role, text: str, *, follow: bool, language: str = "") -> _Bubble:
         cursor = self._end_cursor()
         table = cursor.insertTable(1, 1, self._table_format(role))
         bubble = _Bubble(role, table)
+        if language and self._language_shown(language):
+            bubble.language = language
         table.cellAt(0, 0).setFormat(self._cell_format(role))
         inside = table.cellAt(0, 0).firstCursorPosition()
-        inside.insertText(role.value, self._caption_format())
+        inside.insertText(self._caption_text(bubble), self._caption_format())
         inside.insertBlock(QTextBlockFormat(), QTextCharFormat())
         inside.insertText(text, QTextCharFormat())
         self._bubbles.append(bubble)
         if follow:
             self._follow()
         return bubble
+
+    def _language_shown(self, language: str) -> bool:
+        """Whether the bubble of something said in `language` names it. Always when it is not
+        English: that is where detection goes wrong (Spanish heard as Greek), and the name says
+        so at a glance. English too once the user speaks more than one language (they said so,
+        their system does, or they were heard in another): then "English" is a real answer, and
+        a German question taken for English shows. An English-only user never sees a tag."""
+        if language != ENGLISH:
+            self._heard_other_than_english = True
+            return True
+        return self._heard_other_than_english or len(self._spoken_languages) > 1
+
+    def _caption_text(self, bubble: _Bubble) -> str:
+        """The caption: "You", or "You · Deutsch" (the language named for its own speakers)."""
+        if not bubble.language:
+            return bubble.role.value
+        return f"{bubble.role.value} · {language_name(bubble.language)}"
+
+    def _tag_language(self, bubble: _Bubble, language: str) -> None:
+        if not self._language_shown(language) or language == bubble.language:
+            return
+        bubble.language = language
+        caption = bubble.caption()
+        caption.insertText(self._caption_text(bubble), self._caption_format())
 
     def _mark_interrupted(self, bubble: _Bubble) -> None:
         if bubble.interrupted:
@@ -226,7 +291,7 @@ class ConversationView(QTextBrowser):
         return self.fontMetrics().height() * 0.6
 
     def _table_format(self, role: Role) -> QTextTableFormat:
-        mine = role in (Role.USER, Role.DICTATED)
+        mine = role in _MINE
         indent = self.fontMetrics().averageCharWidth() * 10
         table = QTextTableFormat()
         table.setBorder(0)
@@ -281,11 +346,10 @@ class ConversationView(QTextBrowser):
         for bubble in self._bubbles:
             bubble.table.cellAt(0, 0).setFormat(self._cell_format(bubble.role))
             bubble.caption().setCharFormat(self._caption_format())
-        for start in self._notices:
-            cursor = QTextCursor(start.block())
+        for notice in self._notices:
+            cursor = QTextCursor(notice.start.block())
             cursor.movePosition(Move.EndOfBlock, Anchor)
-            is_error = bool(start.block().blockFormat().property(QTextFormat.Property.UserProperty))
-            cursor.setCharFormat(self._notice_format(is_error))
+            cursor.setCharFormat(self._notice_format(notice.is_error))
         selections = self.extraSelections()
         for selection in selections:
             selection.format = self._spoken_format()

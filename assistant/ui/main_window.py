@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from PySide6.QtCore import QByteArray, QSettings, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
@@ -253,6 +253,11 @@ class MainWindow(QMainWindow):
         self.shortcut_label = label
         self._show_state(self.controller.state, self._detail)
 
+    def set_spoken_languages(self, languages: Sequence[str]) -> None:
+        """The languages the user speaks (ISO codes, `core.languages.preferred_languages`): with
+        more than one, every bubble of theirs names the language it was heard in."""
+        self.conversation.set_spoken_languages(languages)
+
     def set_mode(self, mode: Mode) -> None:
         self.mode = mode
         if self.mode_switch.mode is not mode:
@@ -448,14 +453,14 @@ class MainWindow(QMainWindow):
             return f"Ready to take dictation. {how} and speak."
         return f"Ready. {how} and speak, or type a message."
 
-    def _user_said(self, text: str, restated: bool) -> None:
+    def _user_said(self, text: str, restated: bool, language: str) -> None:
         if self.mode is Mode.DICTATION:
             QGuiApplication.clipboard().setText(text)
-            self.conversation.add_dictation(text)
+            self.conversation.add_dictation(text, language)
         elif restated:
-            self.conversation.restate_user(text)
+            self.conversation.restate_user(text, language)
         else:
-            self.conversation.add_user(text)
+            self.conversation.add_user(text, language)
 
     def _notice(self, message: str, is_error: bool) -> None:
         missing = self.controller.load_error

@@ -15,9 +15,11 @@ LevelListener = Callable[[float], None]
 
 @dataclass(frozen=True)
 class AudioDevice:
-    name: str
+    name: str  # what the settings file keeps
     has_input: bool
     has_output: bool
+    label: str = ""  # what people see ("USB Headset"); "" shows the name
+    is_default: bool = False  # the system's default now
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ async def _no_devices() -> list[AudioDevice]:
 
 async def _no_model_sizes() -> list[ModelSize]:
     return []
+
+
+async def _no_model_list(settings: Settings, secrets: Secrets) -> list[str]:
+    return []  # the model is typed
 
 
 async def _no_downloads(name: str, progress: ProgressListener) -> None:
@@ -64,6 +70,8 @@ class SettingsActions:
     list_devices: Callable[[], Awaitable[list[AudioDevice]]] = _no_devices
     # Known language model services: name -> (base URL, a model it serves).
     brain_presets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The models the language model service lists (settings and keys as in the dialog), sorted.
+    list_models: Callable[[Settings, Secrets], Awaitable[list[str]]] = _no_model_list
     # The Whisper sizes that can be downloaded by name, and whether each is on this computer.
     model_sizes: Callable[[], Awaitable[list[ModelSize]]] = _no_model_sizes
     # Downloads a Whisper size by name, telling `progress` how far it has come; cancelling it

@@ -1,11 +1,15 @@
 """Settings > Audio: which microphone and speaker, how a turn begins (the Talk button, or the
-voice alone), and a test of each device."""
+voice alone), and a test of each device.
+
+The device lists show what people call their devices ("USB Headset", the sound server's
+descriptions), with "System default" first; the settings keep each device's stable name."""
 
 from __future__ import annotations
 
 from collections.abc import Coroutine
 from typing import Any, get_args, get_type_hints
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,8 +32,18 @@ from assistant.ui.shortcut_field import ShortcutField
 from assistant.ui.tasks import BackgroundTasks
 
 SYSTEM_DEFAULT = "System default"
+NOT_FOUND = "not found now"
 QUIET = 0.3  # a test recording whose loudest moment filled less of the meter heard nothing
 WAKE_WORDS: tuple[str, ...] = get_args(get_type_hints(ConversationSettings)["wake_word"])
+
+
+def _label_of(device: AudioDevice) -> str:
+    """What people call the device ("USB Headset"); its name where nothing else is known."""
+    return device.label or device.name
+
+
+def _is_default(device: AudioDevice) -> bool:
+    return device.is_default
 
 
 def wake_phrase(name: str) -> str:
@@ -46,6 +60,7 @@ class AudioPage(SettingsPage):
         self._tasks = tasks
         self.input_device = QComboBox()
         self.output_device = QComboBox()
+        self._devices_found = False  # until the list arrives, a chosen device is not "missing"
         self.talk_mode = QComboBox()
         self.talk_mode.addItem("Hold to talk (let go to send)", "hold")
         self.talk_mode.addItem("Click to start, click again to send", "toggle")
@@ -140,6 +155,7 @@ class AudioPage(SettingsPage):
     def load(self, settings: Settings) -> None:
         self._fill(self.input_device, [], settings.audio.input_device)
         self._fill(self.output_device, [], settings.audio.output_device)
+        self._devices_found = False
         self.talk_mode.setCurrentIndex(max(0, self.talk_mode.findData(settings.audio.talk_mode)))
         self.max_seconds.setValue(round(settings.audio.max_recording_seconds))
         chord = settings.audio.talk_shortcut
@@ -153,8 +169,9 @@ class AudioPage(SettingsPage):
 
     def show_devices(self, devices: list[AudioDevice]) -> None:
         """The devices found now; what was chosen stays chosen (even if it is unplugged)."""
-        inputs = [d.name for d in devices if d.has_input]
-        outputs = [d.name for d in devices if d.has_output]
+        self._devices_found = True
+        inputs = [d for d in devices if d.has_input]
+        outputs = [d for d in devices if d.has_output]
         self._fill(self.input_device, inputs, self.input_device.currentData())
         self._fill(self.output_device, outputs, self.output_device.currentData())
 
@@ -173,14 +190,21 @@ class AudioPage(SettingsPage):
     def _choose(combo: QComboBox, value: str) -> None:
         combo.setCurrentIndex(max(0, combo.findData(value)))
 
-    @staticmethod
-    def _fill(combo: QComboBox, names: list[str], chosen: str | int | None) -> None:
+    def _fill(self, combo: QComboBox, devices: list[AudioDevice], chosen: str | int | None) -> None:
+        """`devices` by what people call them, "System default" (saying which device that is
+        now) first; `chosen` selected, found by its name or, as written by hand, its label."""
         combo.clear()
-        combo.addItem(SYSTEM_DEFAULT, None)
-        for name in names:
-            combo.addItem(name, name)
+        default = next((_label_of(d) for d in devices if _is_default(d)), "")
+        combo.addItem(f"{SYSTEM_DEFAULT} ({default})" if default else SYSTEM_DEFAULT, None)
+        for device in devices:
+            combo.addItem(_label_of(device), device.name)
         if chosen is not None and combo.findData(chosen) < 0:
-            combo.addItem(f"{chosen} (not found now)", chosen)
+            by_label = combo.findText(str(chosen), Qt.MatchFlag.MatchFixedString)
+            if by_label > 0:
+                chosen = combo.itemData(by_label)
+            else:
+                missing = f"{chosen} ({NOT_FOUND})" if self._devices_found else str(chosen)
+                combo.addItem(missing, chosen)
         combo.setCurrentIndex(max(0, combo.findData(chosen)))
 
     async def _test_microphone(self) -> None:

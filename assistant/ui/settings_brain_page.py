@@ -1,20 +1,30 @@
-"""Settings > Language model: which service answers (a preset or any OpenAI-compatible address),
-which model, the system prompt, and a Test button."""
+"""Settings > Language model: which service answers (a preset or any OpenAI-compatible address,
+a model server on the home network once allowed), which model (listed by the service, or typed),
+the system prompt, and a Test button."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QWidget,
 )
 
 from assistant.config import Settings
-from assistant.ui.check_result import CheckResult
+from assistant.core.endpoints import check_endpoint, lan_host_of
+from assistant.core.errors import AssistantError
+from assistant.ui.check_result import CheckResult, unexpected
+from assistant.ui.model_field import ModelField
 from assistant.ui.settings_page import SettingsPage
+from assistant.ui.tasks import BackgroundTasks
 
 CUSTOM = "custom"
 PRESET_NAMES = {
@@ -25,21 +35,48 @@ PRESET_NAMES = {
     "deepseek": "DeepSeek",
     "volcano_ark": "Volcano Ark (Doubao)",
 }
+ALLOW_LAN = "Allow this computer"
+
+# Asks the app for the models of the service as the dialog shows it (address, key, allowed hosts).
+ModelLister = Callable[[], Awaitable[list[str]]]
+
+
+def lan_risk(host: str) -> str:
+    """The one sentence said before plain http to a computer on the home network is allowed."""
+    return (
+        f"The server at {host} is on your network and uses plain http: traffic on your home "
+        "network is not encrypted (anyone on it could read the conversation), and no API key, "
+        "cloud or other, is ever sent there."
+    )
 
 
 class BrainPage(SettingsPage):
     title = "Language model"
 
-    def __init__(self, presets: dict[str, tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        presets: dict[str, tuple[str, str]],
+        list_models: ModelLister | None = None,
+        tasks: BackgroundTasks | None = None,
+    ) -> None:
         super().__init__()
         self._presets = presets
+        self._list_models = list_models
+        self._tasks = tasks or BackgroundTasks()
+        self._lan_hosts: list[str] = []  # [network] lan_http_hosts, as allowed here
+        self._listed_for = ""  # the address whose models the list shows (or is asking for)
         self.preset = QComboBox()
         for name in presets:
             self.preset.addItem(PRESET_NAMES.get(name, name.replace("_", " ").title()), name)
         self.preset.addItem("Another address (OpenAI-compatible)", CUSTOM)
         self.url = QLineEdit()
         self.url.setPlaceholderText("https://api.example.com/v1")
-        self.model = QLineEdit()
+        self.lan_notice = QWidget()
+        self.lan_words = QLabel()
+        self.lan_words.setWordWrap(True)
+        self.allow_lan = QPushButton(f"&{ALLOW_LAN}")
+        self.model = ModelField()
+        self.models_result = CheckResult()
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setTabChangesFocus(True)
         lines = self.fontMetrics().lineSpacing()
@@ -49,7 +86,15 @@ class BrainPage(SettingsPage):
         self.system_prompt.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.test_button = QPushButton("&Test the connection")
         self.result = CheckResult()
+        self._lay_out()
+        self.preset.activated.connect(self._use_preset)
+        self.url.textEdited.connect(self._show_preset_of_url)
+        self.url.textChanged.connect(self._show_lan_notice)
+        self.url.editingFinished.connect(self.fill_models)
+        self.allow_lan.clicked.connect(self._allow_lan_host)
+        self.model.opened.connect(self._fill_models_if_stale)
 
+    def _lay_out(self) -> None:
         self.add_field("&Service:", "llm.preset", self.preset)
         self.add_field(
             "&Address:",
@@ -57,7 +102,14 @@ class BrainPage(SettingsPage):
             self.url,
             "Cloud services need https. If the service needs a key, add it under API keys.",
         )
+        notice = QHBoxLayout(self.lan_notice)
+        notice.setContentsMargins(0, 0, 0, 0)
+        notice.addWidget(self.lan_words, 1)
+        notice.addWidget(self.allow_lan)
+        self.form.addRow("", self.lan_notice)
+        self.lan_notice.hide()
         self.add_field("&Model:", "llm.model", self.model)
+        self.form.addRow("", self.models_result)
         self.add_field(
             "S&ystem prompt:",
             "llm.system_prompt",
@@ -69,10 +121,9 @@ class BrainPage(SettingsPage):
         test_line.addStretch(1)
         self.form.addRow("", test_line)
         self.form.addRow("", self.result)
-        self.preset.activated.connect(self._use_preset)
-        self.url.textEdited.connect(self._show_preset_of_url)
 
     def load(self, settings: Settings) -> None:
+        self._lan_hosts = list(settings.network.lan_http_hosts)
         self.url.setText(settings.llm.base_url)
         self.model.setText(settings.llm.model)
         self.system_prompt.setPlainText(settings.llm.system_prompt)
@@ -82,6 +133,9 @@ class BrainPage(SettingsPage):
         settings.llm.base_url = self.url.text().strip()
         settings.llm.model = self.model.text().strip()
         settings.llm.system_prompt = self.system_prompt.toPlainText().strip()
+        settings.network.lan_http_hosts = list(self._lan_hosts)
+
+    # ---- the service ----------------------------------------------------------------------
 
     def _use_preset(self) -> None:
         name = self.preset.currentData()
@@ -90,8 +144,82 @@ class BrainPage(SettingsPage):
             self.url.setText(url)
             self.model.setText(model)
             self.result.clear()
+            self.fill_models()
 
     def _show_preset_of_url(self) -> None:
         url = self.url.text().strip().rstrip("/")
         name = next((n for n, (u, _) in self._presets.items() if u.rstrip("/") == url), CUSTOM)
         self.preset.setCurrentIndex(max(0, self.preset.findData(name)))
+
+    def _lan_host_to_allow(self) -> str | None:
+        """The home-network address the address field names over plain http, if not allowed."""
+        host = lan_host_of(self.url.text())
+        return host if host is not None and host not in self._lan_hosts else None
+
+    def _show_lan_notice(self) -> None:
+        host = self._lan_host_to_allow()
+        if host is None:
+            self.lan_notice.hide()
+            return
+        self.lan_words.setText(lan_risk(host))
+        self.allow_lan.setAccessibleDescription(lan_risk(host))
+        self.lan_notice.show()
+
+    def _allow_lan_host(self) -> None:
+        host = self._lan_host_to_allow()
+        if host is not None:
+            self._lan_hosts.append(host)
+        self._show_lan_notice()
+        self.fill_models()
+
+    # ---- the models the service lists -----------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fill_models()  # a person looks at the page: the list is ready when they open it
+
+    def _usable_url(self) -> str | None:
+        """The address as the policy allows it (with the hosts allowed here), else None: its
+        problem is said at the field when the settings are checked."""
+        try:
+            return check_endpoint(self.url.text(), "address", lan_http_hosts=self._lan_hosts)
+        except AssistantError:
+            return None
+
+    def fill_models(self) -> None:
+        """Ask the service for its models, if the address can be used and was not asked yet."""
+        url = self._usable_url()
+        if self._list_models is None or url is None or url == self._listed_for:
+            return
+        self._listed_for = url
+        self._tasks.start(self._fill(url))
+
+    def _fill_models_if_stale(self) -> None:
+        if self.models_result.failed:
+            self._listed_for = ""  # a person opened the list: ask again after a failure
+        self.fill_models()
+
+    async def _fill(self, url: str) -> None:
+        assert self._list_models is not None
+        self.models_result.show_progress("Asking the service which models it has…")
+        try:
+            names = await self._list_models()
+        except AssistantError as error:
+            if url == self._listed_for:
+                self.models_result.show_failure(error.message)
+            return
+        except Exception as error:
+            self.models_result.show_failure(unexpected(error))
+            raise
+        if url != self._listed_for:
+            return  # the address changed meanwhile: that answer is for another service
+        self.model.offer(names)
+        if names:
+            self.models_result.show_success(
+                f"{len(names)} models on this service; pick one, or type another name."
+            )
+        else:
+            self.models_result.show_failure(
+                "The service lists no models. Type the model's name (for Ollama: ollama pull "
+                "NAME on the server first)."
+            )

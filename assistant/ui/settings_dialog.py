@@ -94,7 +94,11 @@ class SettingsDialog(QDialog):
         self._devices_asked = False
         self.audio = AudioPage(actions, self.tasks)
         self.speech = SpeechPage(actions, self.tasks)
-        self.brain = BrainPage(actions.brain_presets)
+        self.brain = BrainPage(
+            actions.brain_presets,
+            lambda: actions.list_models(self.candidate(), self.keys.secrets_in_use()),
+            self.tasks,
+        )
         self.voice = VoicePage()
         self.keys = KeysPage(secrets, environ)
         self.pages: list[SettingsPage] = [

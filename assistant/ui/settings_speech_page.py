@@ -1,11 +1,13 @@
 """Settings > Speech recognition: on this computer (the built-in model, a Whisper size, downloaded
-here with progress, or a folder) or a remote service; the language, names you say often, and what
-the model runs on."""
+here with progress, or a folder) or a remote service; the language, the languages the user speaks
+and the characters they read Chinese in, names you say often, and what the model runs on."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -22,6 +24,13 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Settings
 from assistant.core.errors import AssistantError
+from assistant.core.languages import (
+    AUTO,
+    chinese_script,
+    find_language,
+    language_name,
+    preferred_languages,
+)
 from assistant.core.protocols import LoadProgress
 from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.settings_actions import ModelSize, SettingsActions
@@ -51,6 +60,20 @@ LANGUAGES = [
     ("it", "Italian"), ("ja", "Japanese"), ("ko", "Korean"), ("nl", "Dutch"),
     ("pt", "Portuguese"), ("ru", "Russian"),
 ]  # fmt: skip
+CHINESE_SCRIPTS = [
+    ("simplified", "Simplified (简体字)"),
+    ("traditional", "Traditional (繁體字)"),
+]
+# Between the languages typed in: a comma, or the full-width comma and enumeration comma of
+# Chinese and Japanese text.
+_LIST_SEPARATORS = re.compile("[,，、]")
+
+
+def languages_typed(text: str) -> list[str]:
+    """The languages listed in `text` ("en, Deutsch, 中文"), each as its code when it is known by
+    its code or own name; anything else as typed, for validation to name."""
+    typed = (part.strip() for part in _LIST_SEPARATORS.split(text))
+    return [find_language(part) or part for part in typed if part]
 
 
 def size_label(name: str, downloaded: bool) -> str:
@@ -69,8 +92,16 @@ def looks_like_a_folder(model: str) -> bool:
 class SpeechPage(SettingsPage):
     title = "Speech recognition"
 
-    def __init__(self, actions: SettingsActions, tasks: BackgroundTasks) -> None:
+    def __init__(
+        self,
+        actions: SettingsActions,
+        tasks: BackgroundTasks,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
+        """`environ` tells the system's languages and locale: what "empty" and "follow the
+        system" mean, said in the hints."""
         super().__init__()
+        self._environ = environ
         self._actions = actions
         self._tasks = tasks
         self._sizes = list(SIZES)
@@ -149,6 +180,28 @@ class SpeechPage(SettingsPage):
             "Naming the language makes short phrases more reliable. English-only models "
             "(.en) understand only English.",
         )
+        system = ", ".join(language_name(code) for code in preferred_languages([], self._environ))
+        self.languages = QLineEdit()
+        self.languages.setPlaceholderText("e.g. en, de, zh")
+        self.add_field(
+            "Languages you &speak:",
+            "stt.languages",
+            self.languages,
+            "Codes or names, separated by commas (en, Deutsch, 中文): detection picks among "
+            f"them, which is surer on short phrases. Empty: your system's and English ({system}).",
+        )
+        self.chinese_script = QComboBox()
+        followed = dict(CHINESE_SCRIPTS)[chinese_script("auto", self._environ)]
+        self.chinese_script.addItem(f"Follow the system: {followed}", "auto")
+        for script, label in CHINESE_SCRIPTS:
+            self.chinese_script.addItem(label, script)
+        self.add_field(
+            "&Chinese characters:",
+            "stt.chinese_script",
+            self.chinese_script,
+            "What Mandarin is written in: Simplified (mainland China, Singapore) or Traditional "
+            "(Taiwan, Hong Kong, Macao).",
+        )
         self.prompt = QLineEdit()
         self.prompt.setPlaceholderText("e.g. Anna Kowalski, Kubernetes, Zürich")
         self.add_field(
@@ -179,12 +232,16 @@ class SpeechPage(SettingsPage):
         stt = settings.stt
         self.provider.setCurrentIndex(max(0, self.provider.findData(stt.provider)))
         self._fill_models(stt.model)
-        index = self.language.findData(stt.language or "")
+        language = "" if stt.language in (None, AUTO) else stt.language
+        index = self.language.findData(language)
         if index >= 0:
-            self.language.setCurrentIndex(index)
+            self.language.setCurrentIndex(index)  # "auto" (the default) too: Detect automatically
         else:
-            self.language.setEditText(stt.language or "")
+            self.language.setEditText(language)
         self.prompt.setText(stt.initial_prompt)
+        self.languages.setText(", ".join(stt.languages))
+        script = self.chinese_script.findData(stt.chinese_script)
+        self.chinese_script.setCurrentIndex(max(0, script))
         self.device.setCurrentIndex(max(0, self.device.findData(stt.device)))
         self.compute_type.setEditText(stt.compute_type)
         self.remote_url.setText(stt.openai.base_url)
@@ -198,6 +255,8 @@ class SpeechPage(SettingsPage):
         language = combo_value(self.language)
         stt.language = None if language in ("", DETECT) else language
         stt.initial_prompt = self.prompt.text().strip()
+        stt.languages = languages_typed(self.languages.text())
+        stt.chinese_script = self.chinese_script.currentData()
         stt.device = self.device.currentData()
         stt.compute_type = self.compute_type.currentText().strip()
         stt.openai.base_url = self.remote_url.text().strip()
@@ -329,7 +388,15 @@ class SpeechPage(SettingsPage):
 
     def _show_provider(self) -> None:
         local = self.provider.currentData() == "local"
-        for key in ("stt.model", "stt.device", "stt.compute_type"):
+        # What the model on this computer does with the languages and scripts: a service does
+        # its own detection.
+        for key in (
+            "stt.model",
+            "stt.languages",
+            "stt.chinese_script",
+            "stt.device",
+            "stt.compute_type",
+        ):
             self.fields[key].setEnabled(local)
         self.browse.setEnabled(local)
         for key in ("stt.openai.base_url", "stt.openai.model"):

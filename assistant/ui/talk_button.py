@@ -1,14 +1,31 @@
 """The big Talk button: hold to talk, or click to start and click again to stop (a setting). While
-the speech model gets ready it waits, disabled, and says so."""
+the speech model gets ready it waits, disabled, and says so.
+
+Every way of talking comes through here (the button, Space, the global shortcut), so this is
+where a flood of taps is calmed: each tap would cut off the reply and start a turn too short to
+hold a word. The first tap still counts (one tap is how a reply is interrupted); presses that
+follow it within SETTLE_SECONDS count only once held for TAP_SECONDS, so a real press right after
+a tap still talks, a moment late, and the rest of the flood starts nothing. In toggle mode, where a
+click cannot be held, the click that would stop talking within TAP_SECONDS of the one that started
+it is the second half of a double click (and begins a flood), and clicks in a flood start nothing.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
+from assistant.core.transcripts import MIN_SPEECH_SECONDS
+
 TalkMode = Literal["hold", "toggle"]
+
+# A press shorter than this holds no word: a tap (the controller says "That was very short").
+TAP_SECONDS = MIN_SPEECH_SECONDS
+# After a tap, presses this soon are part of a flood (and each one keeps it going).
+SETTLE_SECONDS = 1.0
 
 GETTING_READY = "Getting ready…"
 MEANWHILE = "The speech model is getting ready. Meanwhile, you can type a message."
@@ -38,6 +55,14 @@ class TalkButton(QPushButton):
         self.mode: TalkMode = mode
         self.talking = False
         self.getting_ready = False
+        self._down_at = 0.0  # when the last press (button, key) went down
+        self._started_at = 0.0  # when talking began (toggle mode: the first click)
+        self._flood_until = 0.0  # presses before this follow a tap: see the module's docstring
+        # A press in a flood, not started yet: it starts if still held when this fires.
+        self._held_back = QTimer(self)
+        self._held_back.setSingleShot(True)
+        self._held_back.setInterval(round(TAP_SECONDS * 1000))
+        self._held_back.timeout.connect(self.begin)
         self.setObjectName("talk")
         self.setAccessibleName("Talk")
         self.setAutoDefault(False)
@@ -54,6 +79,7 @@ class TalkButton(QPushButton):
 
     def set_mode(self, mode: TalkMode) -> None:
         self.reset()
+        self._held_back.stop()
         self.mode = mode
         self._show_label()
 
@@ -70,12 +96,16 @@ class TalkButton(QPushButton):
 
     def begin(self) -> None:
         """Start talking (button down, Space down, or the first click in toggle mode)."""
+        self._held_back.stop()
         if not self.talking and not self.getting_ready:
             self.talking = True
+            self._started_at = time.monotonic()
             self._show_label()
             self.talk_started.emit()
 
     def end(self) -> None:
+        """Stop talking; a press held back (see the module's docstring) will not start."""
+        self._held_back.stop()
         if self.talking:
             self.talking = False
             self._show_label()
@@ -93,15 +123,38 @@ class TalkButton(QPushButton):
     def key_up(self) -> None:
         self._on_released()
 
+    @property
+    def holding_back(self) -> bool:
+        """Whether a press in a flood of taps waits to be held long enough to count."""
+        return self._held_back.isActive()
+
     def _on_pressed(self) -> None:
-        if self.mode == "hold" or not self.talking:
-            self.begin()
+        now = time.monotonic()
+        self._down_at = now
+        flooding = now < self._flood_until
+        if self.mode == "hold":
+            if flooding:
+                self._held_back.start()  # starts only if still held TAP_SECONDS from now
+            else:
+                self.begin()
+        elif not self.talking:
+            if flooding:
+                self._flood_until = now + SETTLE_SECONDS  # a click in the flood: nothing
+            else:
+                self.begin()
+        elif now - self._started_at < TAP_SECONDS:
+            self._flood_until = now + SETTLE_SECONDS  # a double click: still the first click
         else:
             self.end()
 
     def _on_released(self) -> None:
-        if self.mode == "hold":
-            self.end()
+        if self.mode != "hold":
+            return
+        now = time.monotonic()
+        tapped = self.talking and now - self._down_at < TAP_SECONDS  # not one that waited
+        if tapped or self._held_back.isActive():
+            self._flood_until = now + SETTLE_SECONDS
+        self.end()
 
     def _show_label(self) -> None:
         if self.getting_ready:

@@ -1,4 +1,5 @@
-"""Finding sound devices: what PortAudio lists on the virtual sound card, and on none."""
+"""Finding sound devices: what PortAudio lists on the virtual sound card, and on none; settings
+that name a PortAudio device (as before the sound server's names) still find it."""
 
 from __future__ import annotations
 
@@ -40,11 +41,17 @@ def test_an_unknown_device_is_refused_with_the_list_of_what_there_is(
     virtual_sound_card: VirtualSoundCard,
 ) -> None:
     with pytest.raises(DeviceError) as caught:
-        find_device("USB headset that is not plugged in", "input")
+        find_device("USB headset that is not plugged in", "output")
     message = str(caught.value)
     assert "USB headset that is not plugged in" in message
-    assert "pulse" in message  # what the user can pick instead
+    # What the user can pick instead, by the sound server's description, not as "pulse".
+    assert "Assistant_test_speaker" in message
+    assert "pulse" not in message
     assert "Settings > Audio" in message
+    with pytest.raises(DeviceError) as caught:
+        find_device("USB headset that is not plugged in", "input")
+    # The rig's only sources are monitors, which are no microphones.
+    assert "No other microphone than the system default" in str(caught.value)
     with pytest.raises(DeviceError, match="No speaker matches"):
         find_device(99, "output")
 

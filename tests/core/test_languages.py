@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 
 from assistant.core.languages import (
+    LANGUAGE_NAMES,
+    WHISPER_LANGUAGES,
     chinese_script,
     choose_language,
+    find_language,
+    language_name,
     preferred_languages,
     system_languages,
     system_locale,
@@ -85,3 +89,25 @@ def test_languages_the_user_named_are_the_only_choices() -> None:
 
 def test_without_a_known_preferred_language_the_likeliest_wins() -> None:
     assert choose_language(SPANISH_HEARD_AS_GREEK, ("xx",), only_preferred=True) == "el"
+
+
+def test_every_language_whisper_knows_has_its_own_name() -> None:
+    assert set(LANGUAGE_NAMES) == WHISPER_LANGUAGES
+    assert all(name.strip() == name and name for name in LANGUAGE_NAMES.values())
+    assert len(set(LANGUAGE_NAMES.values())) == len(LANGUAGE_NAMES)  # none told apart by code only
+    assert [language_name(code) for code in ("de", "zh", "ES", "ja")] == [
+        "Deutsch",
+        "中文",
+        "Español",
+        "日本語",
+    ]
+    assert language_name("xx") == "xx"  # unknown: shown as it came, not hidden
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("de", "de"), (" DE ", "de"), ("Deutsch", "de"), ("deutsch", "de"), ("中文", "zh")]
+    + [("nb", "no"), ("Español", "es"), ("German", None), ("xx", None), ("", None)],
+)
+def test_a_language_is_found_by_its_code_or_its_own_name(typed: str, code: str | None) -> None:
+    assert find_language(typed) == code

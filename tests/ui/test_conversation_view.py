@@ -157,3 +157,90 @@ def test_a_stored_conversation_is_shown_as_bubbles_and_scrolled_to_its_end(qtbot
     # The reply that was cut off is over: what streams next is a new bubble.
     stream(view, "A new reply.")
     assert view.toPlainText().rstrip().endswith("Assistant\nA new reply.")
+
+
+# ---- the language the user spoke ------------------------------------------------------------
+
+
+def shown_words(view: ConversationView) -> str:
+    return " ".join(view.toPlainText().split())
+
+
+def test_a_language_other_than_english_is_named_in_its_own_words(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("What time is it?", "en")  # an English-only user: no tag, as before
+    view.add_user("Wie spät ist es?", "de")
+    view.add_user("现在几点了？", "zh")
+    view.add_user("Typed, so nobody detected a language.")
+    assert shown_words(view) == (
+        "You What time is it? You · Deutsch Wie spät ist es? You · 中文 现在几点了？ "
+        "You Typed, so nobody detected a language."
+    )
+
+
+def test_once_another_language_was_heard_english_is_named_too(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Wie spät ist es?", "de")
+    view.add_user("And in English?", "en")
+    assert shown_words(view) == "You · Deutsch Wie spät ist es? You · English And in English?"
+
+
+def test_a_user_who_speaks_two_languages_sees_english_named_from_the_start(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.set_spoken_languages(("de", "en"))
+    view.add_user("Good morning.", "en")
+    view.add_dictation("Guten Morgen.", "de")
+    assert shown_words(view) == (
+        "You · English Good morning. Dictated · copied to the clipboard · Deutsch Guten Morgen."
+    )
+
+
+def test_a_restated_question_takes_the_language_it_was_heard_in_last(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Wie", "en")  # too short to tell: taken for English
+    view.restate_user("Wie spät ist es in Berlin?", "de")
+    assert shown_words(view) == "You · Deutsch Wie spät ist es in Berlin?"
+    view.restate_user("Wie spät ist es in Berlin, bitte?")  # asked again: known already
+    assert shown_words(view) == "You · Deutsch Wie spät ist es in Berlin, bitte?"
+
+
+# ---- notices that repeat --------------------------------------------------------------------
+
+
+TAPPED = "That was very short. Hold the Talk button while you speak, then let go."
+
+
+def test_a_notice_repeated_right_after_itself_counts_up_on_its_line(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_user("Hi")
+    for _ in range(3):
+        view.add_notice(TAPPED, is_error=False)
+    assert shown_words(view) == f"You Hi {TAPPED} (3×)"
+    assert view.toPlainText().count(TAPPED) == 1  # one line
+
+
+def test_a_notice_after_something_else_is_a_line_of_its_own(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_notice(TAPPED, is_error=False)
+    view.add_notice("The chat service failed. Try again.", is_error=True)
+    view.add_notice(TAPPED, is_error=False)  # not right after the same one
+    view.add_user("Hi")
+    view.add_notice(TAPPED, is_error=False)  # a bubble came between
+    view.add_notice(TAPPED, is_error=True)  # the same words, but now as an error
+    assert shown_words(view) == (
+        f"{TAPPED} The chat service failed. Try again. {TAPPED} You Hi {TAPPED} {TAPPED}"
+    )
+
+
+def test_a_counted_notice_keeps_its_colours_in_a_new_theme(qtbot: Any) -> None:
+    view = view_of(qtbot)
+    view.add_notice("The chat service failed. Try again.", is_error=True)
+    view.add_notice("The chat service failed. Try again.", is_error=True)
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    view.setPalette(dark)
+    notice = view.document().lastBlock()
+    assert notice.text() == "The chat service failed. Try again. (2×)"
+    colour = notice.begin().fragment().charFormat().foreground().color()
+    assert colour.redF() > colour.blueF()  # still the error colour, not the muted grey

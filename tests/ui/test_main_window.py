@@ -19,6 +19,7 @@ from assistant.core.timeline import TurnTimeline
 from assistant.core.turn import NO_BRAIN, NOTHING_HEARD, TOO_SHORT, TurnController, TurnOptions
 from assistant.ui.main_window import MainWindow, Mode
 from assistant.ui.status_line import Activity
+from assistant.ui.talk_button import TAP_SECONDS
 from tests.support.memory import MemoryChat, MemoryInput, MemorySynthesizer, MemoryTranscriber
 from tests.ui.harness import SlowLoadingTranscriber, close_controllers, make_controller, until
 
@@ -473,6 +474,7 @@ async def test_in_toggle_mode_one_click_starts_and_the_next_sends(qtbot: Any) ->
     await until(lambda: controller.state is TurnState.LISTENING)
     assert window.status.text() == "Listening… click Talk again when you are done."
     assert window.talk.text() == "Click to send"
+    await asyncio.sleep(TAP_SECONDS)  # a click right after the first is a double click
     qtbot.mouseClick(window.talk, Qt.MouseButton.LeftButton)
     await controller.wait()
     assert is_back_at_ready(window)

@@ -7,9 +7,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from assistant.ui.talk_button import TalkButton
+from assistant.ui.talk_button import SETTLE_SECONDS, TAP_SECONDS, TalkButton
 
 pytestmark = pytest.mark.gui
+
+SPOKE_MS = round(TAP_SECONDS * 1000) + 100  # held long enough to say a word
+SETTLED_MS = round(SETTLE_SECONDS * 1000) + 100  # long enough after a tap for a flood to be over
 
 
 def watched(qtbot: Any, mode: str) -> tuple[TalkButton, list[str]]:
@@ -36,6 +39,7 @@ def test_toggle_mode_starts_on_one_click_and_sends_on_the_next(qtbot: Any) -> No
     button, said = watched(qtbot, "toggle")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert said == ["start"] and button.text() == "Click to send"
+    qtbot.wait(SPOKE_MS)  # something was said (a double click is one click: see below)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert said == ["start", "end"] and button.text() == "Click to talk"
 
@@ -93,3 +97,57 @@ def test_getting_ready_again_lets_go_of_a_held_button(qtbot: Any) -> None:
     assert not button.talking and button.text() == "Getting ready…"
     button.set_getting_ready(False)
     assert button.text() == "Click to talk"
+
+
+# ---- a flood of taps -------------------------------------------------------------------------
+
+
+def tap(qtbot: Any, button: TalkButton, times: int = 1) -> None:
+    """Quick clicks, as an impatient hand or a bouncing key gives them (~6 a second)."""
+    for _ in range(times):
+        qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+        qtbot.wait(40)
+        qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+        qtbot.wait(120)
+
+
+def test_a_flood_of_taps_starts_one_turn_not_one_per_tap(qtbot: Any) -> None:
+    button, said = watched(qtbot, "hold")
+    tap(qtbot, button, times=8)
+    assert said == ["start", "end"]  # the first tap counts: one tap is how a reply is cut off
+    qtbot.wait(SETTLED_MS)
+    tap(qtbot, button)  # the flood is over: a tap counts again
+    assert said == ["start", "end"] * 2
+
+
+def test_a_real_press_right_after_a_tap_still_talks_a_moment_late(qtbot: Any) -> None:
+    button, said = watched(qtbot, "hold")
+    tap(qtbot, button)
+    button.key_down()  # Space, held to speak this time
+    assert said == ["start", "end"] and button.holding_back and not button.talking
+    qtbot.waitUntil(lambda: button.talking, timeout=SPOKE_MS + 500)
+    button.key_up()
+    assert said == ["start", "end", "start", "end"] and not button.holding_back
+
+
+def test_a_press_held_back_and_let_go_of_in_time_starts_nothing(qtbot: Any) -> None:
+    button, said = watched(qtbot, "hold")
+    tap(qtbot, button)
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    button.end()  # the window lost the focus with the button held: that press is over
+    qtbot.wait(SPOKE_MS)
+    assert said == ["start", "end"] and not button.talking
+
+
+def test_in_toggle_mode_a_double_click_is_one_click_and_a_flood_one_turn(qtbot: Any) -> None:
+    button, said = watched(qtbot, "toggle")
+    qtbot.mouseDClick(button, Qt.MouseButton.LeftButton)
+    assert said == ["start"] and button.talking  # still listening: the second click was the first
+    qtbot.wait(SPOKE_MS)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert said == ["start", "end"]
+
+    qtbot.wait(SETTLED_MS)
+    said.clear()
+    tap(qtbot, button, times=9)
+    assert said == ["start", "end"]

@@ -6,8 +6,11 @@
 - `failures`: the one translation of httpx/h2 exceptions and HTTP statuses into the assistant's
   errors, worded per `Service`;
 - `retry`: one retry policy (`Backoff`, `with_retries`) and one Retry-After parser;
-- `vendor`: one scrubber for a server's own words, and the OpenAI error body;
-- `keys`: one check of API keys before they go into a header, and where each key comes from.
+- `vendor`: one scrubber for a server's own words;
+- `openai_errors`: the OpenAI error body and its statuses' words, shared by chat, speech and
+  transcription;
+- `keys`: one check of API keys before they go into a header, where each key comes from, and
+  where a key may not go (plain http beyond this computer).
 """
 
 from assistant.providers.http.body import (
@@ -37,17 +40,28 @@ from assistant.providers.http.keys import (
     checked_header_value,
     checked_key,
     key_origin,
+    key_sent_to,
+)
+from assistant.providers.http.openai_errors import (
+    ERROR_BODY_BYTES,
+    OpenAiError,
+    openai_error,
+    openai_status_error,
+    parse_openai_error,
+    read_openai_error,
 )
 from assistant.providers.http.retry import Backoff, Transient, retry_after, with_retries
-from assistant.providers.http.vendor import openai_error, readable, scrub
+from assistant.providers.http.vendor import readable, scrub, server_said
 
 __all__ = [
+    "ERROR_BODY_BYTES",
     "TRANSPORT_ERRORS",
     "Backoff",
     "ConnectionStats",
     "Deadline",
     "DeadlineExceeded",
     "KeyOrigin",
+    "OpenAiError",
     "Service",
     "Transient",
     "UndecodableBody",
@@ -56,14 +70,19 @@ __all__ = [
     "checked_key",
     "deadline_error",
     "key_origin",
+    "key_sent_to",
     "make_http_client",
     "network_error",
     "openai_error",
+    "openai_status_error",
+    "parse_openai_error",
     "read_capped",
+    "read_openai_error",
     "read_timeout",
     "readable",
     "retry_after",
     "scrub",
+    "server_said",
     "ssl_context",
     "status_error",
     "stream_within",

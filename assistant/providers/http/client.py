@@ -20,8 +20,8 @@ import httpx
 
 from assistant import __version__
 from assistant.config import NetworkSettings
-from assistant.core.endpoints import check_endpoint
-from assistant.core.errors import ConfigError
+from assistant.core.endpoints import carries_keys, check_endpoint, lan_host_of
+from assistant.core.errors import ConfigError, EndpointError
 
 
 class ConnectionStats:
@@ -111,9 +111,22 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+# Headers that carry a key or token, as OpenAI-compatible servers, Azure and Volcano name them.
+KEY_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "x-api-access-key"})
+
+
 async def _refuse_forbidden_endpoints(request: httpx.Request) -> None:
-    # A second line of defence: providers check their endpoint when configured.
-    check_endpoint(str(request.url.copy_with(query=None, fragment=None)), "request URL")
+    """A second line of defence: providers check their endpoint when configured (a home-network
+    address against the user's list, which the Settings dialog may have just changed: so here any
+    private address passes), and none of them puts a key on a request that may not carry one."""
+    url = str(request.url.copy_with(query=None, fragment=None))
+    lan = lan_host_of(url)
+    check_endpoint(url, "request URL", lan_http_hosts=[lan] if lan else [])
+    if not carries_keys(url) and KEY_HEADERS.intersection(request.headers.keys()):
+        raise EndpointError(
+            f"A key was about to be sent over plain http to {request.url.host}, so the request "
+            "was stopped. This is a bug: please report it."
+        )
 
 
 def make_http_client(network: NetworkSettings) -> tuple[httpx.AsyncClient, ConnectionStats]:

@@ -31,7 +31,7 @@ from assistant.core.errors import (
 from assistant.providers.http.body import DeadlineExceeded, UndecodableBody
 from assistant.providers.http.keys import KeyOrigin
 from assistant.providers.http.retry import LONGEST_RETRY_AFTER, Transient, wait_words
-from assistant.providers.http.vendor import reason
+from assistant.providers.http.vendor import reason, server_said
 
 # Every exception that means "the exchange with the server failed below HTTP".
 TRANSPORT_ERRORS = (httpx.HTTPError, H2Error, UndecodableBody)
@@ -46,6 +46,8 @@ class Service:
     settings: str  # where its endpoint is set: "Settings > Voice"
     key: KeyOrigin | None = None  # the key it is sent, if any kind of key applies
     has_key: bool = False  # whether one was sent
+    # A key is set but was not sent: plain http to another computer never carries one.
+    key_withheld: bool = False
     slow_hint: str = "Check your internet connection, or try again in a moment."
     deadline_words: str = "to answer"  # "took more than 60 s {deadline_words}"
     # The whole message for a refused connection, when the service knows better words
@@ -158,7 +160,7 @@ def status_error(
     """The error for an HTTP status that the provider has no better words for; `detail` is the
     server's own message, already scrubbed. 429 and 5xx come back as `Transient`."""
     where = service.where
-    said = f" The server said: {detail}." if detail else ""
+    said = server_said(detail)
     if status == 401 or (status == 403 and not service.has_key and service.key is not None):
         return AuthError(_key_words(service, status))
     if (
@@ -202,6 +204,13 @@ def status_error(
 
 
 def _key_words(service: Service, status: int) -> str:
+    if service.key_withheld:
+        return (
+            f"The {service.where} asks for an API key ({status}), and no key is ever sent over "
+            "plain http to another computer, where anyone on the network could read it. Turn "
+            "the server's key off, or serve it over https (a private certificate is trusted "
+            "through [network] ca_file)."
+        )
     if service.key is None:
         return f"The {service.where} refused access ({status}). Check {service.settings}."
     if not service.has_key:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.config import SECRET_ENV_VARS
+from assistant.core.endpoints import carries_keys
 from assistant.core.errors import ConfigError
 
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: what keys are made of
@@ -74,6 +75,14 @@ def checked_key(value: str | None, origin: KeyOrigin) -> str | None:
     raise ConfigError(f"The {origin.label} from {origin.place} contains {_odd_one(key)}. {fix}.")
 
 
+def key_sent_to(url: str, key: str | None) -> str | None:
+    """`key` if it may travel to `url` (over https, or to this computer); None over plain http to
+    a server on the home network. Which server a key was typed for is not known (the chat key
+    may be the one set for OpenAI before the address changed), so none goes there: a cloud key
+    never crosses a network in clear, and a private address is another machine on another Wi-Fi."""
+    return key if carries_keys(url) else None
+
+
 def checked_header_value(value: str, setting: str) -> str:
     """A setting that is sent in a header (Volcano's app ID or resource ID), if it is printable
     ASCII without spaces; ConfigError naming the setting otherwise (a header cannot carry it, and
@@ -97,4 +106,11 @@ def _odd_one(key: str) -> str:
     return f"a character that keys never have ({unicodedata.name(odd, repr(odd))})"
 
 
-__all__ = ["SETTINGS_PLACE", "KeyOrigin", "checked_header_value", "checked_key", "key_origin"]
+__all__ = [
+    "SETTINGS_PLACE",
+    "KeyOrigin",
+    "checked_header_value",
+    "checked_key",
+    "key_origin",
+    "key_sent_to",
+]

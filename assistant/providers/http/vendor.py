@@ -1,11 +1,10 @@
 """A server's own words, made fit to show: the one scrubber every provider passes a vendor's error
-message through, and the reader of the OpenAI error body that chat, speech and transcription
-servers all send (`{"error": {"message": ..., "code": ...}}`, or a bare string, or plain text).
+message through, and the one way a message quotes them ("The server said: …"). The OpenAI error
+body itself is read in `openai_errors`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from assistant.logs import redact
@@ -42,24 +41,9 @@ def readable(text: str) -> str:
     return _UNTYPED.sub("", text)
 
 
-def openai_error(body: bytes) -> tuple[str, str]:
-    """The message and code of an OpenAI-style error body, unscrubbed; plain text is the message
-    itself, and anything else gives ("", "")."""
-    text = body.decode("utf-8", "replace")
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return text, ""
-    if not isinstance(payload, dict):
-        return "", ""
-    error = payload.get("error", payload)
-    if isinstance(error, str):  # some compatible servers send a bare string
-        return error, str(payload.get("code") or "")
-    if not isinstance(error, dict):
-        return "", ""
-    message = error.get("message") or error.get("detail") or error.get("msg") or ""
-    code = error.get("code") or error.get("type") or ""
-    return (message if isinstance(message, str) else ""), str(code)
+def server_said(detail: str) -> str:
+    """ " The server said: {detail}." to end a sentence with, or "" when it said nothing."""
+    return f" The server said: {detail}." if detail else ""
 
 
 def reason(exc: BaseException) -> str:
@@ -67,4 +51,4 @@ def reason(exc: BaseException) -> str:
     return scrub(str(exc)) or type(exc).__name__
 
 
-__all__ = ["MESSAGE_CHARS", "openai_error", "readable", "reason", "scrub"]
+__all__ = ["MESSAGE_CHARS", "readable", "reason", "scrub", "server_said"]

@@ -12,8 +12,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-import re
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import aclosing
 from functools import partial
 from typing import Any
@@ -21,16 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from assistant.core.endpoints import check_endpoint, is_loopback_host
-from assistant.core.errors import (
-    AssistantError,
-    RateLimitError,
-    ReplyCutOff,
-    ServiceError,
-)
+from assistant.core.endpoints import check_endpoint, is_loopback_host, is_private_address
+from assistant.core.errors import ReplyCutOff, ServiceError
 from assistant.core.protocols import Message
 from assistant.logs import protect
 from assistant.providers.http import (
+    ERROR_BODY_BYTES,
     Backoff,
     Deadline,
     KeyOrigin,
@@ -39,17 +34,16 @@ from assistant.providers.http import (
     body_within,
     checked_key,
     key_origin,
-    openai_error,
+    key_sent_to,
     read_capped,
     read_timeout,
-    retry_after,
-    scrub,
-    status_error,
     stream_within,
     translated,
     with_retries,
 )
 from assistant.providers.llm.chat_chunks import CUT_REASONS, ReplySeen, cut_words, read_chunk
+from assistant.providers.llm.chat_errors import ChatFailures, Ollama, ollama_refused_words
+from assistant.providers.llm.model_list import model_names
 from assistant.providers.llm.presets import PRESETS
 from assistant.providers.llm.sse import SseEvent, SseParser
 
@@ -61,12 +55,11 @@ MAX_REPLY_CHARS = 64 * 1024  # far beyond any spoken reply; a runaway model is s
 MAX_STREAM_BYTES = 16 * 1024 * 1024
 # How long one reply may take in all, in read timeouts (30 s each by default: 5 minutes).
 DEADLINE_READ_TIMEOUTS = 10
-_MAX_ERROR_BODY = 64 * 1024  # bytes of an error or non-streamed answer read at most
+_MAX_ERROR_BODY = ERROR_BODY_BYTES  # bytes of an error or non-streamed answer read at most
 _DRAIN_SECONDS = 0.5  # after [DONE], how long the end of the body may take (keeps it reusable)
 # Sending a reply's request again, while none of it was shown: 3 tries, 0.25 s then 0.5 s apart.
 CHAT_BACKOFF = Backoff(tries=3, first_delay=0.25, max_delay=1.0, longest_wait=2.0)
 _OLLAMA_PORT = 11434
-_MISSING_MODEL = re.compile(r"not[ _]?found|not[ _]?exist|no such|unknown|does not have access")
 
 
 class OpenAiChat:
@@ -84,42 +77,44 @@ class OpenAiChat:
         key: KeyOrigin | None = None,  # which key it is and where it came from, for messages
         max_reply_chars: int = MAX_REPLY_CHARS,
         deadline_seconds: float | None = None,
+        lan_http_hosts: Iterable[str] = (),  # home-network addresses plain http may go to
     ) -> None:
         key = key or key_origin("llm_api_key")
         self._client = client
-        self._base_url = check_endpoint(base_url, "chat endpoint")
+        self._base_url = check_endpoint(base_url, "chat endpoint", lan_http_hosts=lan_http_hosts)
         self._url = f"{self._base_url}/chat/completions"
         self._model = model
-        self._api_key = checked_key(api_key, key)
-        protect(self._api_key)
+        checked = checked_key(api_key, key)
+        protect(checked)
+        self._api_key = key_sent_to(self._base_url, checked)  # none over plain http to the LAN
         self._deadline_seconds = deadline_seconds or DEADLINE_READ_TIMEOUTS * read_timeout(client)
         self._temperature = temperature
         self._max_reply_chars = max_reply_chars
         parts = urlsplit(self._base_url)
         self._host = parts.netloc
-        self._is_local_ollama = is_loopback_host(parts.hostname or "") and (
-            parts.port == _OLLAMA_PORT
-        )
+        hostname = parts.hostname or ""
+        # A server of one's own (here or at home) lists its models; some cloud services do not.
+        self._is_own_server = is_loopback_host(hostname) or is_private_address(hostname)
+        ollama = Ollama.NONE
+        if parts.port == _OLLAMA_PORT and self._is_own_server:
+            ollama = Ollama.HERE if is_loopback_host(hostname) else Ollama.AT_HOME
         self._service = Service(
             "chat service",
             self._url,
             "the chat endpoint in Settings",
             key,
             self._api_key is not None,
+            key_withheld=checked is not None and self._api_key is None,
             slow_hint="Try again, or choose a faster model in Settings.",
             deadline_words="over one reply",
-            refused_words=(
-                f"Could not connect to Ollama at {self._host}. Is Ollama running? Start it "
-                "(ollama serve) or choose another endpoint in Settings."
-                if self._is_local_ollama
-                else ""
-            ),
+            refused_words=ollama_refused_words(ollama, self._host),
         )
+        self._failures = ChatFailures(self._service, model, ollama, self._api_key)
 
     def __repr__(self) -> str:
         return f"OpenAiChat({self._url!r}, model={self._model!r})"
 
-    async def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
+    def stream(self, messages: Sequence[Message]) -> AsyncGenerator[str, None]:
         """The reply as text deltas. Stopping early closes the response at once and leaves the
         shared pool usable: cancel the task, or iterate inside `contextlib.aclosing(...)` when
         breaking out (a generator merely dropped is closed only when collected).
@@ -128,10 +123,7 @@ class OpenAiChat:
         connection, a 5xx, a 429 asking for a short wait) is sent again, with capped back-off.
         A reply that the service cut short (its length limit, a content filter) ends, after its
         last text, in `ReplyCutOff`."""
-        attempts = with_retries(partial(self._attempt, messages), "Chat", CHAT_BACKOFF)
-        async with aclosing(attempts) as deltas:
-            async for delta in deltas:
-                yield delta
+        return with_retries(partial(self._attempt, messages), "Chat", CHAT_BACKOFF)
 
     async def _attempt(self, messages: Sequence[Message]) -> AsyncGenerator[str, None]:
         logger.debug(
@@ -176,7 +168,7 @@ class OpenAiChat:
         except Transient as failure:  # a check is asked once: the person pressed Test
             raise failure.error from failure.__cause__
         if response.status_code in (404, 405):
-            if not is_loopback_host(urlsplit(url).hostname or ""):
+            if not self._is_own_server:
                 return  # some cloud services list no models; that they answered is what counts
             raise ServiceError(
                 f"{self._host} has no OpenAI-compatible service at {urlsplit(url).path} "
@@ -184,20 +176,18 @@ class OpenAiChat:
                 "ends in /v1."
             )
         if not response.is_success:
-            error = self._http_error(response, body)
+            error = self._failures.for_status(response, body)
             raise error.error if isinstance(error, Transient) else error
-        if self._is_local_ollama:
+        if self._failures.ollama is not Ollama.NONE:
             self._check_model_is_pulled(body)
 
     def _check_model_is_pulled(self, listing: bytes) -> None:
-        try:
-            listed = json.loads(listing).get("data") or []
-            names = {str(entry.get("id")) for entry in listed if isinstance(entry, dict)}
-        except (ValueError, AttributeError):
+        names = model_names(listing)
+        if names is None:
             return  # not the usual list: no reason to doubt the model
         # Ollama lists "llama3.2:latest" for the model asked for as "llama3.2".
         if self._model not in names and f"{self._model}:latest" not in names:
-            raise ServiceError(self._missing_model_message())
+            raise ServiceError(self._failures.missing_model())
 
     # The request.
 
@@ -228,14 +218,14 @@ class OpenAiChat:
         async with aclosing(self._events(response, deadline, reply)) as events:
             async for event in events:
                 if event.event == "error":
-                    raise self._error_event(event.data)
+                    raise self._failures.in_stream(event.data)
                 content = read_chunk(self._parse_chunk(event.data))
                 reply.note(content)
                 if content.text:
                     self._check_reply_length(reply.written)
                     yield content.text
         if not reply.written:
-            raise self._no_text_error(reply)
+            raise self._failures.without_text(reply)
         if reply.finish_reason in CUT_REASONS:
             raise ReplyCutOff(cut_words(reply.finish_reason))
 
@@ -281,56 +271,10 @@ class OpenAiChat:
                 "Check the chat endpoint in Settings."
             )
         if chunk.get("error"):
-            raise self._error_event(data, retryable=True)
+            raise self._failures.in_stream(data, retryable=True)
         if chunk.get("usage"):
             logger.debug("chat usage: %s", chunk["usage"])
         return chunk
-
-    def _error_event(self, data: str, *, retryable: bool = False) -> ServiceError:
-        """An error the service reported inside the stream (an `error` event or field)."""
-        message, code = openai_error(data.encode())
-        detail = scrub(message, self._api_key) or "no details given"
-        if "insufficient_quota" in code:
-            return RateLimitError(
-                f"The chat service at {self._host} says the account's quota is used up. The "
-                f"server said: {detail}. Check the plan and billing with the provider."
-            )
-        return ServiceError(
-            f"The chat service reported an error in the middle of the reply: {detail}. Try again.",
-            retryable=retryable,
-        )
-
-    def _no_text_error(self, reply: ReplySeen) -> AssistantError:
-        """Why a reply that ended without a word of text had none, in words."""
-        where = f"The chat service at {self._host}"
-        if reply.events == 0 and reply.head.strip():
-            # Not a stream of events at all: an error body sent under an event-stream type.
-            message, code = openai_error(reply.head)
-            detail = scrub(message, self._api_key)
-            if detail:
-                error = status_error(200, self._service, detail, code=code)
-                if isinstance(error, RateLimitError):
-                    return error
-                return ServiceError(
-                    f"{where} sent an error instead of a reply. The server said: {detail}. "
-                    "Check the chat settings, or try again."
-                )
-        if reply.finish_reason in CUT_REASONS:
-            return ReplyCutOff(cut_words(reply.finish_reason, before_any_text=True))
-        if reply.tool_calls:
-            return ServiceError(
-                f"The model '{self._model}' asked to use a tool instead of answering in words, "
-                "and this assistant offers it none. Ask again, or choose another model in Settings."
-            )
-        if reply.reasoning:
-            return ServiceError(
-                f"The model '{self._model}' only thought about the question and sent no answer "
-                "(its reasoning is not spoken). Ask again, or choose another model in Settings."
-            )
-        return ServiceError(
-            f"{where} ended the reply without any text. Try again; if it keeps happening, "
-            "choose another model in Settings."
-        )
 
     def _check_reply_length(self, written: int) -> None:
         if written > self._max_reply_chars:
@@ -347,7 +291,7 @@ class OpenAiChat:
         reply.note(content)
         self._check_reply_length(reply.written)
         if not reply.written:
-            raise self._no_text_error(reply)
+            raise self._failures.without_text(reply)
         if reply.finish_reason in CUT_REASONS:
             # Nothing was shown yet: the text and the words that it is cut come together.
             raise ReplyCutOff(cut_words(reply.finish_reason))
@@ -367,37 +311,7 @@ class OpenAiChat:
         if response.is_success:
             return
         body, _ = await read_capped(response, _MAX_ERROR_BODY, deadline)
-        raise self._http_error(response, body)
-
-    def _http_error(self, response: httpx.Response, body: bytes) -> AssistantError | Transient:
-        status = response.status_code
-        message, code = openai_error(body)
-        detail = scrub(message, self._api_key)
-        if status in (400, 404) and _names_missing_model(detail, code):
-            return ServiceError(self._missing_model_message())
-        if status == 404:
-            return ServiceError(
-                f"{self._host} has no chat service at {urlsplit(self._url).path} (404). Check "
-                "the chat endpoint in Settings; it usually ends in /v1."
-            )
-        return status_error(
-            status,
-            self._service,
-            detail,
-            code=code,
-            retry_after=retry_after(response.headers.get("retry-after")),
-        )
-
-    def _missing_model_message(self) -> str:
-        if self._is_local_ollama:
-            return (
-                f"The model '{self._model}' is not available on {self._host}. Pick another "
-                f"model in Settings, or download it with: ollama pull {self._model}"
-            )
-        return (
-            f"The model '{self._model}' is not available on {self._host}. Pick another model "
-            "in Settings."
-        )
+        raise self._failures.for_status(response, body)
 
 
 def _is_done(event: SseEvent) -> bool:
@@ -407,13 +321,6 @@ def _is_done(event: SseEvent) -> bool:
 def _content_type(response: httpx.Response) -> str:
     content_type: str = response.headers.get("content-type", "")
     return content_type.split(";")[0].strip().lower()
-
-
-def _names_missing_model(message: str, code: str) -> bool:
-    if code == "model_not_found":
-        return True
-    text = message.lower()
-    return "model" in text and _MISSING_MODEL.search(text) is not None
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -27,13 +27,11 @@ from assistant.providers.http import (
     Transient,
     checked_key,
     key_origin,
-    openai_error,
+    openai_status_error,
+    parse_openai_error,
     read_capped,
     read_timeout,
     readable,
-    retry_after,
-    scrub,
-    status_error,
     stream_within,
     translated,
     with_retries,
@@ -134,14 +132,8 @@ class RemoteTranscriber:
         return fields
 
     def _status_error(self, response: httpx.Response, body: bytes) -> AssistantError | Transient:
-        message, code = openai_error(body)
-        return status_error(
-            response.status_code,
-            self._service,
-            scrub(message, self._api_key),
-            code=code,
-            retry_after=retry_after(response.headers.get("retry-after")),
-        )
+        error = parse_openai_error(body, self._api_key)
+        return openai_status_error(response, error, self._service)
 
     def _too_long(self, recording: Recording) -> ServiceError:
         return ServiceError(

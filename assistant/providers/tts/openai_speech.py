@@ -16,17 +16,15 @@ from assistant.core.errors import AssistantError, ServiceError
 from assistant.core.protocols import AudioChunk
 from assistant.logs import protect
 from assistant.providers.http import (
+    ERROR_BODY_BYTES,
     Deadline,
     KeyOrigin,
     Transient,
     body_within,
     checked_key,
     key_origin,
-    openai_error,
-    read_capped,
-    retry_after,
-    scrub,
-    status_error,
+    openai_status_error,
+    read_openai_error,
     stream_within,
     translated,
 )
@@ -44,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24_000  # what `response_format: pcm` always gives
 SERVICE = "speech service"
-ERROR_BODY_LIMIT = 64 * 1024  # of an error body read at most: enough for any message
+ERROR_BODY_LIMIT = ERROR_BODY_BYTES  # of an error body read at most: enough for any message
 
 
 class OpenAiSpeech:
@@ -120,23 +118,14 @@ class OpenAiSpeech:
     async def _status_error(
         self, reply: httpx.Response, deadline: Deadline
     ) -> AssistantError | Transient:
-        body, _ = await read_capped(reply, ERROR_BODY_LIMIT, deadline)
-        message, code = openai_error(body)
-        detail = scrub(message, self._api_key)
+        error = await read_openai_error(reply, deadline, self._api_key)
         if reply.status_code == 404:
-            said = f" The server said: {detail}." if detail else ""
             return ServiceError(
                 f"The {SERVICE} at {self._host} has no such endpoint or model "
-                f"'{self._settings.model}' (404).{said} Check the base URL (it usually ends in "
-                "/v1) and the model in Settings > Voice."
+                f"'{self._settings.model}' (404).{error.said} Check the base URL (it usually ends "
+                "in /v1) and the model in Settings > Voice."
             )
-        return status_error(
-            reply.status_code,
-            self._service,
-            detail,
-            code=code,
-            retry_after=retry_after(reply.headers.get("retry-after")),
-        )
+        return openai_status_error(reply, error, self._service)
 
 
 def _is_audio(content_type: str) -> bool:
