@@ -39,6 +39,7 @@ PROVIDER_HELPERS: dict[str, str] = {
     "assistant.providers.llm.model_list": "the models an OpenAI-compatible server lists",
     "assistant.providers.stt.model_download": "fetching Whisper models, for every Whisper user",
     "assistant.providers.whisper_models": "the Whisper models shipped in packages, checked",
+    "assistant.providers.tts.voice_router": "each piece to a voice for its language, any vendor",
 }
 
 CORE_MAY_IMPORT = frozenset({"numpy"})  # besides the standard library and core itself

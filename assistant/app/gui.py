@@ -340,12 +340,15 @@ class GuiSession:
             window.model_choice_done()
 
     def settings_actions(self) -> SettingsActions:
+        from assistant.app.voices import VoiceActions
         from assistant.config import delete_secret, store_secret
         from assistant.providers.llm.openai_chat import PRESETS
         from assistant.ui.settings_actions import SettingsActions
 
         def client() -> httpx.AsyncClient:
             return self.services.client
+
+        voices = VoiceActions(client, lambda: self.settings, lambda: self.secrets)
 
         async def voice(settings: Settings, secrets: Secrets) -> None:
             same = settings.tts == self.settings.tts and secrets == self.secrets
@@ -367,6 +370,10 @@ class GuiSession:
             download_model=lambda name, progress: download_speech_model(
                 client(), self.settings, name, progress
             ),
+            installed_voices=voices.installed,
+            voice_catalogue=voices.catalogue,
+            download_voice=voices.download,
+            sample_voice=voices.sample,
             pause_shortcut=self._pause_shortcut,
             shortcut_problem=self.shortcut_problem,
         )

@@ -8,13 +8,14 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from assistant import logs
 from assistant.config import Secrets, Settings
 from assistant.core.conversation import Conversation
-from assistant.core.errors import AssistantError
+from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.hands_free import HandsFree, Listener
 from assistant.core.history import HistoryStore
 from assistant.core.protocols import (
@@ -28,6 +29,9 @@ from assistant.core.protocols import (
 from assistant.core.reply_speaker import ReplySpeaker
 from assistant.core.turn import TurnController, TurnOptions
 from assistant.providers.http import ConnectionStats, KeyOrigin, key_origin, make_http_client
+
+if TYPE_CHECKING:
+    from assistant.providers.tts.voice_router import LanguageVoice
 
 log = logging.getLogger(__name__)
 
@@ -103,34 +107,76 @@ def key_origin_of(secrets: Secrets, name: str) -> KeyOrigin:
 def make_synthesizer(
     settings: Settings, secrets: Secrets, client: httpx.AsyncClient
 ) -> Synthesizer:
+    """The voice of `settings`: `[tts] provider` alone when it reads every language's script (a
+    cloud voice with no `[tts] voices`); else a router that hands each sentence to the voice for
+    its language, so a Piper voice is never handed a script it cannot read (issue 18)."""
+    from assistant.audio.resample import Resampler
+    from assistant.core.languages import language_name
+    from assistant.providers.tts.voice_router import VoiceRouter
+
     tts = settings.tts
-    if tts.provider == "openai":
+    made: dict[str, LanguageVoice] = {}
+
+    def voice(name: str) -> LanguageVoice:  # each voice made once, however many languages
+        if name not in made:
+            made[name] = _language_voice(name, settings, secrets, client)
+        return made[name]
+
+    main = voice(tts.provider)
+    if not tts.voices and main.languages is None:
+        return main.synthesizer
+    chosen = {language: voice(name) for language, name in tts.chosen_voices().items()}
+    for language, picked in chosen.items():
+        if not picked.speaks(language):
+            raise ConfigError(
+                f"[tts] voices: the voice {picked.name} does not speak "
+                f"{language_name(language)} ({language}), so it cannot be its voice. Choose a "
+                "voice for that language in Settings > Voice."
+            )
+    return VoiceRouter(main, chosen, Resampler)
+
+
+def _language_voice(
+    name: str, settings: Settings, secrets: Secrets, client: httpx.AsyncClient
+) -> LanguageVoice:
+    """One voice by its `[tts]` name ("openai", "volcano", "volcano_v3", "piper": the
+    [tts.piper] voice) or a Piper voice ("bundled", a downloaded voice's key, an .onnx file), with
+    the languages it reads. Raises ModelError for a Piper voice that is not there."""
+    from assistant.config.schema import CLOUD_VOICE_LANGUAGES
+    from assistant.providers.tts.voice_router import LanguageVoice
+
+    tts = settings.tts
+    if name == "openai":
         from assistant.providers.tts.openai_speech import OpenAiSpeech
 
-        return OpenAiSpeech(
-            client,
-            tts.openai,
-            secrets.openai_api_key,
-            key=key_origin_of(secrets, "openai_api_key"),
+        speech = OpenAiSpeech(
+            client, tts.openai, secrets.openai_api_key, key=key_origin_of(secrets, "openai_api_key")
         )
-    if tts.provider == "volcano":
+        return LanguageVoice(speech, CLOUD_VOICE_LANGUAGES[name], name)
+    volcano_key = key_origin_of(secrets, "volcano_token")
+    if name == "volcano":
         from assistant.providers.tts.volcano_v1 import VolcanoTts
 
-        return VolcanoTts(
-            client, tts.volcano, secrets.volcano_token, key=key_origin_of(secrets, "volcano_token")
-        )
-    if tts.provider == "volcano_v3":
+        v1 = VolcanoTts(client, tts.volcano, secrets.volcano_token, key=volcano_key)
+        return LanguageVoice(v1, CLOUD_VOICE_LANGUAGES[name], name)
+    if name == "volcano_v3":
         from assistant.providers.tts.volcano_v3 import VolcanoV3Tts
 
-        return VolcanoV3Tts(
-            client,
-            tts.volcano_v3,
-            secrets.volcano_token,
-            key=key_origin_of(secrets, "volcano_token"),
-        )
+        v3 = VolcanoV3Tts(client, tts.volcano_v3, secrets.volcano_token, key=volcano_key)
+        return LanguageVoice(v3, CLOUD_VOICE_LANGUAGES[name], name)
+    from assistant.config import PiperTtsSettings
+    from assistant.providers.tts.piper_catalogue import (
+        default_voices_dir,
+        model_path,
+        voice_language,
+    )
     from assistant.providers.tts.piper_local import PiperTts
 
-    return PiperTts(tts.piper)
+    spec = tts.piper.voice if name == "piper" else name
+    model = model_path(spec, default_voices_dir())
+    chosen = tts.piper if name == "piper" else PiperTtsSettings(str(model), tts.piper.length_scale)
+    local = PiperTts(chosen)  # raises ModelError when the voice is not there
+    return LanguageVoice(local, frozenset({voice_language(model)}), f"Piper {spec}")
 
 
 def make_chat(settings: Settings, secrets: Secrets, client: httpx.AsyncClient) -> ChatModel | None:
@@ -186,6 +232,10 @@ def build_services(
         options=TurnOptions(max_recording_seconds=settings.audio.max_recording_seconds),
         history=history,
     )
+    from assistant.providers.tts.voice_router import VoiceRouter
+
+    if isinstance(synthesizer, VoiceRouter):  # its notices and the user's language, per reply
+        synthesizer.attach(controller.events)
     hands_free = HandsFree(controller, lambda: make_listener(settings, output), cue_output=output)
     return Services(
         settings,

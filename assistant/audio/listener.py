@@ -248,6 +248,7 @@ class _Pipeline:
         # Per frame, for the log when speech cuts the assistant off: the microphone's level, the
         # canceller's output, the far end's, and how late the frame was processed.
         self._levels: deque[tuple[float, float, float, float]] = deque(maxlen=LEVELS_KEPT)
+        self._far_level = -120.0  # dBFS of the far frame played last
 
     def feed(self, pcm: bytes, when: float) -> None:
         """A block of 16 kHz mono microphone audio whose last sample came at `when`."""
@@ -267,7 +268,10 @@ class _Pipeline:
                 self._canceller.far(far)
             cleaned = self._canceller.near(frame)
             if speaking:  # the levels are logged only if speech cuts the assistant off
-                far_level = max((dbfs(far) for far in fars), default=-120.0)
+                # Far frames come two to a speaker write, so a microphone frame often gets none:
+                # it shows the level last played, not silence.
+                self._far_level = max((dbfs(far) for far in fars), default=self._far_level)
+                far_level = self._far_level
                 lag = time.monotonic() - when
                 self._levels.append((dbfs(frame), dbfs(cleaned), far_level, lag))
             frame = cleaned

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Final, Literal
 
 from assistant.config.rules import (
+    BadSetting,
     TextLimit,
     audio_device,
     between,
@@ -20,8 +21,10 @@ from assistant.config.rules import (
     language_codes,
     not_empty,
     one_of,
+    shown,
 )
 from assistant.core.endpoints import ALLOW_LAN_PLACE, LAN_HOSTS_SETTING, lan_host, lan_host_of
+from assistant.core.languages import WHISPER_LANGUAGES
 from assistant.core.shortcut import DEFAULT_TALK_CHORD
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -140,15 +143,55 @@ class PiperTtsSettings:
     length_scale: Annotated[float, between(0.25, 4.0)] = 1.0
 
 
+# The cloud voices `[tts] voices` may name besides Piper voices (each with its own table), and
+# the languages each reads (None: every language). Volcano's Chinese voices read English too.
+CLOUD_VOICE_LANGUAGES: Final[dict[str, frozenset[str] | None]] = {
+    "volcano": frozenset({"zh", "en"}),
+    "volcano_v3": frozenset({"zh", "en"}),
+    "openai": None,
+}
+CLOUD_VOICES: Final = tuple(CLOUD_VOICE_LANGUAGES)
+
+
+def language_voices(values: list[str], name: str) -> list[str]:
+    """`[tts] voices`: "language=voice" entries ("zh=volcano", "de=de_DE-thorsten-medium"), one
+    voice per language; kept as "code=voice", the code in lower case."""
+    kept: dict[str, str] = {}
+    for value in values:
+        language, equals, voice = (part.strip() for part in value.partition("="))
+        code = language.lower()
+        if not equals or not voice or code not in WHISPER_LANGUAGES:
+            raise BadSetting(
+                f'{name} must list entries such as "zh=volcano" or "de=de_DE-thorsten-medium": '
+                f"a language code, =, then {', '.join(CLOUD_VOICES)}, bundled, a downloaded "
+                f"Piper voice or a Piper .onnx file (got {shown(value)})."
+            )
+        if code in kept:
+            raise BadSetting(
+                f"{name} names two voices for {code} ({kept[code]} and {voice}); one voice per "
+                "language: keep one."
+            )
+        kept[code] = voice
+    return [f"{code}={voice}" for code, voice in kept.items()]
+
+
 @dataclass
 class TtsSettings:
     provider: Literal["piper", "openai", "volcano", "volcano_v3"] = "piper"
     # Sentences synthesized ahead of the one playing.
     lookahead: Annotated[int, between(1, 8)] = 2
+    # Which voice speaks which language, besides `provider` (which speaks the rest): entries
+    # "language=voice", the voice one of CLOUD_VOICES, "bundled", a downloaded Piper voice's key
+    # or a Piper .onnx file. Empty: `provider` alone.
+    voices: Annotated[list[str], language_voices] = field(default_factory=list)
     openai: OpenAiTtsSettings = field(default_factory=OpenAiTtsSettings)
     volcano: VolcanoTtsSettings = field(default_factory=VolcanoTtsSettings)
     volcano_v3: VolcanoV3TtsSettings = field(default_factory=VolcanoV3TtsSettings)
     piper: PiperTtsSettings = field(default_factory=PiperTtsSettings)
+
+    def chosen_voices(self) -> dict[str, str]:
+        """`voices` as language code -> voice."""
+        return dict(entry.split("=", 1) for entry in self.voices)
 
 
 @dataclass

@@ -30,6 +30,29 @@ class ModelSize:
     downloaded: bool
 
 
+@dataclass(frozen=True)
+class VoiceOffer:
+    """A Piper voice of the catalogue (Settings > Voice), on this computer or to download."""
+
+    key: str  # "de_DE-thorsten-medium", or "bundled"; what `[tts] voices` names it by
+    language: str  # "de"
+    label: str  # "Deutsch (Germany): thorsten, medium"
+    size: int = 0  # bytes to download
+    installed: bool = False
+
+
+async def _no_voices() -> list[VoiceOffer]:
+    return []
+
+
+async def _no_voice_downloads(key: str, progress: ProgressListener) -> None:
+    raise ModelError(f"The voice {key} cannot be downloaded from here.")
+
+
+async def _no_samples(voice: str, language: str) -> None:
+    raise ModelError(f"The voice {voice} cannot play a sample from here.")
+
+
 async def _no_devices() -> list[AudioDevice]:
     return []
 
@@ -77,6 +100,15 @@ class SettingsActions:
     # Downloads a Whisper size by name, telling `progress` how far it has come; cancelling it
     # leaves nothing behind.
     download_model: Callable[[str, ProgressListener], Awaitable[None]] = _no_downloads
+    # Settings > Voice, the voices per language: the Piper voices on this computer (the bundled
+    # one first); the official list of Piper voices, each marked when installed (raises an
+    # AssistantError when the list cannot be had); downloading one by key, with progress
+    # (cancelling leaves nothing behind; a damaged file is refused); and a sample of one voice
+    # (a Piper voice's key, or "volcano", "volcano_v3", "openai") in a language.
+    installed_voices: Callable[[], Awaitable[list[VoiceOffer]]] = _no_voices
+    voice_catalogue: Callable[[], Awaitable[list[VoiceOffer]]] = _no_voices
+    download_voice: Callable[[str, ProgressListener], Awaitable[None]] = _no_voice_downloads
+    sample_voice: Callable[[str, str], Awaitable[None]] = _no_samples
     # While the talk shortcut's keys are being recorded, the shortcut must not fire: True
     # pauses it, False brings it back.
     pause_shortcut: Callable[[bool], None] = lambda paused: None

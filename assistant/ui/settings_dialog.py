@@ -99,7 +99,7 @@ class SettingsDialog(QDialog):
             lambda: actions.list_models(self.candidate(), self.keys.secrets_in_use()),
             self.tasks,
         )
-        self.voice = VoicePage()
+        self.voice = VoicePage(actions, self.tasks)
         self.keys = KeysPage(secrets, environ)
         self.pages: list[SettingsPage] = [
             self.audio,

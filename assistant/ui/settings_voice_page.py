@@ -1,5 +1,6 @@
 """Settings > Voice: who speaks the answers (the offline voice or a cloud service), which voice,
-how fast, and a Test button that speaks a sample."""
+how fast, a Test button that speaks a sample, and the voices by language (which voice speaks
+which language, and Piper voices to download: `voices_by_language.py`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Settings
 from assistant.ui.check_result import CheckResult
+from assistant.ui.settings_actions import SettingsActions
 from assistant.ui.settings_page import SettingsPage, combo_value
+from assistant.ui.tasks import BackgroundTasks
+from assistant.ui.voices_by_language import VoicesByLanguage
 
 BUNDLED_VOICE = "bundled"
 OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
@@ -41,7 +45,11 @@ def _speed(low: float, high: float) -> QDoubleSpinBox:
 class VoicePage(SettingsPage):
     title = "Voice"
 
-    def __init__(self) -> None:
+    def __init__(
+        self, actions: SettingsActions | None = None, tasks: BackgroundTasks | None = None
+    ) -> None:
+        """`actions` and `tasks` serve the voices by language (installed voices, the catalogue,
+        downloads, samples); without them that part offers the cloud voices only."""
         super().__init__()
         self.provider = QComboBox()
         for name, label in PROVIDERS:
@@ -60,6 +68,14 @@ class VoicePage(SettingsPage):
         test_line.addStretch(1)
         self.form.addRow("", test_line)
         self.form.addRow("", self.result)
+        self.by_language = VoicesByLanguage(actions, tasks)
+        self.add_field(
+            "&Languages:",
+            "tts.voices",
+            self.by_language,
+            "One voice per language; the voice service above speaks the others. A sentence in a "
+            "language no voice speaks is shown, not spoken.",
+        )
         self.provider.currentIndexChanged.connect(self._show_provider)
 
     def _sub_form(self) -> QFormLayout:
@@ -157,6 +173,7 @@ class VoicePage(SettingsPage):
         self.v3_appid.setText(tts.volcano_v3.appid)
         self.v3_resource.setText(tts.volcano_v3.resource_id)
         self.v3_speaker.setText(tts.volcano_v3.speaker)
+        self.by_language.load(tts.chosen_voices())
 
     def store(self, settings: Settings) -> None:
         tts = settings.tts
@@ -177,6 +194,7 @@ class VoicePage(SettingsPage):
         tts.volcano_v3.appid = self.v3_appid.text().strip()
         tts.volcano_v3.resource_id = self.v3_resource.text().strip()
         tts.volcano_v3.speaker = self.v3_speaker.text().strip()
+        tts.voices = self.by_language.voices()
 
     def _choose_piper_voice(self) -> None:
         dialog = QFileDialog(self, "Choose a Piper voice", filter="Piper voices (*.onnx)")
