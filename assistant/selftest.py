@@ -29,6 +29,7 @@ from assistant.config import (
     config_path,
     load_settings,
 )
+from assistant.config.places import resources_dir
 from assistant.core.errors import AssistantError, ModelMissing
 
 if TYPE_CHECKING:
@@ -223,14 +224,6 @@ def qt_child(out: TextIO) -> int:
     report = {"platform": app.platformName(), "qt": qVersion(), "icon": icon}
     print(json.dumps(report), file=out, flush=True)
     return 0
-
-
-def resources_dir() -> Path:
-    """The app's icons and desktop file: inside the bundle, or beside the package in a checkout."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
 
 
 def _own_command() -> list[str]:
@@ -446,4 +439,4 @@ def _message(problem: Exception) -> str:
     return problem.message if isinstance(problem, AssistantError) else str(problem)
 
 
-__all__ = ["CHILD_ENV", "CheckFailed", "Outcome", "SelfTest", "reach", "resources_dir", "run"]
+__all__ = ["CHILD_ENV", "CheckFailed", "Outcome", "SelfTest", "reach", "run"]

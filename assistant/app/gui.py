@@ -48,7 +48,7 @@ def run_gui(path: Path) -> int:
     `path` and applied at once."""
     from PySide6.QtWidgets import QApplication
 
-    from assistant.selftest import resources_dir
+    from assistant.config.places import resources_dir
     from assistant.ui.event_loop import AppEventLoop
     from assistant.ui.startup_problem import settings_to_start_with
     from assistant.ui.tray import app_icon
@@ -80,8 +80,8 @@ def open_session(
     Settings that cannot be built on (a `[network] ca_file` deleted since it was saved, say)
     give way to the defaults, and the window says why."""
     from assistant import autostart
+    from assistant.config.places import resources_dir
     from assistant.providers.stt.whisper_local import bundled_model_available
-    from assistant.selftest import resources_dir
     from assistant.ui.main_window import MainWindow
     from assistant.ui.tray import Tray, app_icon
     from assistant.ui.window_memory import window_memory

@@ -6,19 +6,20 @@ key.
 - `rules`: those rules (ranges, choices, endpoints, text limits), each a sentence when it fails;
 - `loading`: where the file is, reading it, and every check, listed in one ConfigError;
 - `saving`: writing it back, atomically and privately;
-- `secrets`: the keys, from the environment, else from the OS keyring.
+- `secrets`: the keys, from the environment, else from the OS keyring;
+- `places`: where the app's files are (the user's folders, the files it ships).
 
 Callers import from `assistant.config` itself; the modules are its inside.
 """
 
 from assistant.config.loading import (
-    APP_NAME,
     CONFIG_ENV_VAR,
     config_path,
     default_config_path,
     load_settings,
     validate_settings,
 )
+from assistant.config.places import APP_NAME
 from assistant.config.saving import save_settings, to_toml
 from assistant.config.schema import (
     DEFAULT_SYSTEM_PROMPT,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Union, cast, get_args, get_origin, get_type_hints
 
+from assistant.config.places import user_config_dir
 from assistant.config.rules import DEFAULT_TEXT_LIMIT, BadSetting, Rule, TextLimit, shown
 from assistant.config.schema import Settings, lan_http_problems
 from assistant.config.secrets import SECRET_ENV_VARS
@@ -22,16 +23,12 @@ from assistant.core.errors import ConfigError
 
 # --- where the file is -------------------------------------------------------------------------
 
-APP_NAME: Final = "voice-assistant"
 CONFIG_ENV_VAR: Final = "ASSISTANT_CONFIG"
 
 
 def default_config_path() -> Path:
     """The per-user settings file, e.g. ~/.config/voice-assistant/config.toml on Linux."""
-    import platformdirs
-
-    # appauthor=False keeps Windows at AppData\Local\voice-assistant (not the name twice).
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+    return user_config_dir() / "config.toml"
 
 
 def config_path(cli_path: str | None, environ: Mapping[str, str] = os.environ) -> Path:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final, cast
 
+from assistant.config.places import user_data_dir
 from assistant.core.errors import AssistantError
 from assistant.core.history import (
     ConversationInfo,
@@ -83,9 +84,7 @@ _TOKEN: Final = re.compile(r"[0-9a-f]{32}")
 
 def default_history_path() -> Path:
     """E.g. ~/.local/share/voice-assistant/history.sqlite3 on Linux."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voice-assistant", appauthor=False)) / FILE_NAME
+    return user_data_dir() / FILE_NAME
 
 
 class SqliteHistory:

@@ -9,7 +9,6 @@ scaled to zero mean and unit variance, as Whisper's 80 x 800 log-mel features.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import onnxruntime  # type: ignore[import-untyped]  # ships no type information
 from faster_whisper.feature_extractor import FeatureExtractor
 from numpy.lib.stride_tricks import sliding_window_view
 
+from assistant.config.places import resources_dir
 from assistant.core.errors import ModelError
 from assistant.core.listening import LISTEN_RATE
 
@@ -89,9 +89,7 @@ def whisper_log_mel(
 
 def bundled_model_path() -> Path:
     """Where the set-up step puts the model: resources/ in a checkout, or inside the bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    resources = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return resources / "resources" / "models" / "smart-turn" / MODEL_NAME
+    return resources_dir() / "models" / "smart-turn" / MODEL_NAME
 
 
 def _open_session(path: Path) -> onnxruntime.InferenceSession:

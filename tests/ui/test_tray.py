@@ -17,11 +17,11 @@ from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from assistant.autostart import ENTRY_NAME, XdgAutostart
+from assistant.config.places import resources_dir
 from assistant.core.errors import DeviceError
 from assistant.core.events import TurnState
 from assistant.core.hands_free import ListeningMode
 from assistant.core.turn import TurnController
-from assistant.selftest import resources_dir
 from assistant.ui.main_window import MainWindow, Mode
 from assistant.ui.tray import STILL_RUNNING, TOLD_KEY, Tray, app_icon, state_icon
 from tests.support.memory import MemoryChat, MemoryInput

@@ -29,8 +29,8 @@ from urllib.parse import quote, urlsplit
 
 import h2.exceptions
 import httpx
-import platformdirs
 
+from assistant.config.places import user_cache_dir
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import EndpointError, ModelError, ModelMissing
 from assistant.core.protocols import LoadProgress, ProgressListener
@@ -87,8 +87,7 @@ def repo_of(name: str) -> str:
 
 def default_models_dir() -> Path:
     """Where Whisper models downloaded by size name are kept."""
-    # appauthor=False: on Windows, AppData\Local\voice-assistant\Cache (not the name twice).
-    return Path(platformdirs.user_cache_dir("voice-assistant", appauthor=False)) / "models"
+    return user_cache_dir() / "models"
 
 
 def is_downloaded(name: str, models_dir: Path) -> bool:

