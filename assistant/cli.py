@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,10 +18,20 @@ from assistant.config import Secrets, Settings, config_path, load_secrets, load_
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
 from assistant.core.hands_free import ListeningMode
-from assistant.core.protocols import AudioInput, LanguagesLoading, Recording
+from assistant.core.live_transcript import Partial
+from assistant.core.protocols import (
+    BYTES_PER_SAMPLE,
+    TRANSCRIBE_RATE,
+    AudioInput,
+    LanguagesLoading,
+    LiveTranscribing,
+    Recording,
+)
 from assistant.core.written_reply import SLOW_REPLY
 
 log = logging.getLogger(__name__)
+
+PARTIAL_STEP_SECONDS = 0.5  # audio fed to a live transcription per step, as a microphone would
 
 
 class Wiring(Protocol):
@@ -83,6 +94,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("devices", parents=[common], help="list audio input and output devices")
     transcribe = sub.add_parser("transcribe", parents=[common], help="transcribe an audio file")
     transcribe.add_argument("file", help="a WAV, FLAC or MP3 file")
+    transcribe.add_argument(
+        "--partials",
+        action="store_true",
+        help="show the words as they would appear while the file is spoken: the file is fed "
+        f"{PARTIAL_STEP_SECONDS} s at a time (as fast as it decodes; times are audio times), each "
+        "partial printed with its time, then the final transcript and how long it took after "
+        "the end of the audio; with --json one object per line",
+    )
     speak = sub.add_parser("speak", parents=[common], help="say TEXT with the configured voice")
     speak.add_argument("text", help="what to say")
     turn = sub.add_parser(
@@ -132,7 +151,8 @@ def run(argv: Sequence[str] | None, wiring: Wiring) -> int:
     failed = bool(result.get("error"))
     if failed:
         print(result["error"], file=sys.stderr)
-    _print(args, result, _result_text)
+    if not result.get("printed"):  # `transcribe --partials` prints as it goes
+        _print(args, result, _result_text)
     return 1 if failed else 0
 
 
@@ -147,10 +167,51 @@ async def _transcribe(
         await transcriber.load()
         if isinstance(transcriber, LanguagesLoading):  # a file's language must be right
             await transcriber.languages_ready()
+        if args.partials:
+            return await _transcribe_with_partials(transcriber, pcm, as_json=args.json)
         transcript = await transcriber.transcribe(Recording(pcm))
         return {"transcript": transcript.text, "language": transcript.language}
     finally:
         await services.aclose()
+
+
+async def _transcribe_with_partials(
+    transcriber: Any, pcm: bytes, *, as_json: bool
+) -> dict[str, Any]:
+    """Feed `pcm` to a live transcription step by step, printing each partial as it comes, then
+    the final transcript and the time it took after the last step. A transcriber that cannot
+    transcribe live (a remote service) gives the final transcript only."""
+    whole = Recording(pcm)
+    if isinstance(transcriber, LiveTranscribing):
+        live = transcriber.live()
+        step = round(PARTIAL_STEP_SECONDS * TRANSCRIBE_RATE) * BYTES_PER_SAMPLE
+        for end in range(step, len(pcm) + step, step):
+            recording = Recording(pcm[:end])
+            partial = await live.update(recording)
+            if partial is not None:
+                _print_partial(partial, round(recording.duration, 2), as_json=as_json)
+        started = time.perf_counter()
+        transcript = await live.finish(whole)
+    else:
+        started = time.perf_counter()
+        transcript = await transcriber.transcribe(whole)
+    final_ms = round((time.perf_counter() - started) * 1000, 1)
+    final = {"final": transcript.text, "language": transcript.language, "final_ms": final_ms}
+    if as_json:
+        print(json.dumps(final, ensure_ascii=False), flush=True)
+    else:
+        language = f" ({transcript.language})" if transcript.language else ""
+        print(f"You{language}: {transcript.text}")
+        print(f"(final transcript {final_ms:.0f} ms after the end of the audio)")
+    return {"printed": True}
+
+
+def _print_partial(partial: Partial, at: float, *, as_json: bool) -> None:
+    if as_json:
+        shown = {"committed": partial.committed, "tentative": partial.tentative}
+        print(json.dumps({"partial": shown, "at": at}, ensure_ascii=False), flush=True)
+    else:
+        print(f"{at:6.1f} s  {partial.committed}[{partial.tentative.strip()}]", flush=True)
 
 
 async def _speak(

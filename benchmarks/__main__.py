@@ -17,6 +17,7 @@ SECTIONS = [
     "barge_in",
     "reply",
     "speech_in",
+    "speech_in_live",
     "languages",
     "voice_activity",
     "hands_free",

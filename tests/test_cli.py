@@ -123,6 +123,33 @@ def test_transcribe_a_file_with_the_bundled_model(tmp_path: Path) -> None:
     assert word_error_rate(references()[clip], transcript) <= 0.1, transcript
 
 
+def test_transcribe_partials_shows_the_words_as_they_come_then_the_final(tmp_path: Path) -> None:
+    clip = "fw_stereo_diarization_left.wav"  # 5 s
+    result = run_cli("transcribe", "--partials", "--json", str(SPEECH / clip), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    *partials, final = lines
+    times = [line["at"] for line in partials]
+    assert times == sorted(times) and 0 < times[0] <= 0.5 and times[-1] <= 5.0
+    committed = [line["partial"]["committed"] for line in partials]
+    assert committed[-1], "words were committed while the file was spoken"
+    pairs = zip(committed, committed[1:], strict=False)
+    assert all(after.startswith(before) for before, after in pairs)
+    assert word_error_rate(references()[clip], final["final"]) == 0.0, final
+    assert final["language"] == "en"
+    assert final["final_ms"] >= 0
+
+
+def test_transcribe_partials_as_text_marks_the_tentative_words(tmp_path: Path) -> None:
+    clip = "fw_stereo_diarization_right.wav"
+    result = run_cli("transcribe", "--partials", str(SPEECH / clip), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    *partials, you, timing = result.stdout.splitlines()
+    assert all(line.split()[1] == "s" and "[" in line for line in partials), partials
+    assert you == "You (en): The horizon seems extremely distant."
+    assert timing.startswith("(final transcript ") and "ms after the end of the audio" in timing
+
+
 def test_a_file_longer_than_the_longest_recording_is_refused_before_it_is_decoded(
     tmp_path: Path,
 ) -> None:

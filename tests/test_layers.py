@@ -40,6 +40,7 @@ PROVIDER_HELPERS: dict[str, str] = {
     "assistant.providers.stt.model_download": "fetching Whisper models, for every Whisper user",
     "assistant.providers.whisper_models": "the Whisper models shipped in packages, checked",
     "assistant.providers.tts.voice_router": "each piece to a voice for its language, any vendor",
+    "assistant.providers.stt.whisper_live": "the live decoding of the local Whisper transcriber",
 }
 
 CORE_MAY_IMPORT = frozenset({"numpy"})  # besides the standard library and core itself

@@ -32,6 +32,7 @@ from assistant.audio.resample import Resampler, to_mono
 from assistant.audio.speaker import Speaker
 from assistant.core.errors import AssistantError, DeviceError
 from assistant.core.hands_free import (
+    HeardSoFar,
     ListenerFailed,
     ListenEvent,
     NotSpeech,
@@ -46,6 +47,7 @@ from assistant.core.listening import (
     VoiceDetector,
     WakeWordDetector,
 )
+from assistant.core.live_words import PARTIAL_EVERY
 from assistant.core.protocols import Recording
 from assistant.core.speech_segmenter import (
     BARGE_IN_MIN_LEVEL_DBFS,
@@ -249,6 +251,7 @@ class _Pipeline:
         # canceller's output, the far end's, and how late the frame was processed.
         self._levels: deque[tuple[float, float, float, float]] = deque(maxlen=LEVELS_KEPT)
         self._far_level = -120.0  # dBFS of the far frame played last
+        self._so_far_at: float | None = None  # stream time the utterance so far went out last
 
     def feed(self, pcm: bytes, when: float) -> None:
         """A block of 16 kHz mono microphone audio whose last sample came at `when`."""
@@ -285,6 +288,20 @@ class _Pipeline:
         self._segmenter.min_level_dbfs = BARGE_IN_MIN_LEVEL_DBFS if speaking else -math.inf
         for event in self._segmenter.feed(frame):
             self._report(event, when)
+        self._hand_over_so_far()
+
+    def _hand_over_so_far(self) -> None:
+        """While the user speaks, what they said so far, every PARTIAL_EVERY seconds: their
+        words appear as they speak, and the final transcript has little left to decode."""
+        segmenter = self._segmenter
+        if not segmenter.speaking:
+            self._so_far_at = None
+            return
+        if self._so_far_at is None:
+            self._so_far_at = segmenter.position  # SpeechStarted just went out
+        elif segmenter.position - self._so_far_at >= PARTIAL_EVERY:
+            self._so_far_at = segmenter.position
+            self._deliver(HeardSoFar(Recording(segmenter.utterance_audio(), LISTEN_RATE)))
 
     def _log_levels(self) -> None:
         """What the canceller did over the last moments, when speech cut the assistant off: its

@@ -79,6 +79,13 @@ class Microphone:
             raise RuntimeError("The microphone is not recording; start() it first.")
         self._capture.when_lost(listener)
 
+    def so_far(self) -> Recording:
+        """What was heard since start(), in the transcriber's format (empty when not
+        recording); recording goes on."""
+        if self._capture is None:
+            return Recording(b"")
+        return self._capture.so_far()
+
     async def stop(self) -> Recording:
         capture, self._capture = self._capture, None
         if capture is None:
@@ -237,6 +244,12 @@ class _Capture:
             "Plug it back in, or choose another microphone in Settings > Audio, then press Talk "
             "to try again."
         )
+
+    def so_far(self) -> Recording:
+        pcm = b"".join(self._blocks)
+        if self.rate != TRANSCRIBE_RATE or self.channels != 1:
+            pcm = _to_transcribe_format(pcm, self.rate, self.channels)
+        return Recording(pcm=pcm, sample_rate=TRANSCRIBE_RATE, overflows=self._overflows)
 
     async def finish(self) -> Recording:
         if self._watch is not None:

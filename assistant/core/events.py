@@ -54,6 +54,17 @@ class UserSaid:
 
 
 @dataclass(frozen=True, slots=True)
+class UserSpeaking:
+    """What the user is saying, while they say it (a live transcript): `committed` words no
+    longer change, `tentative` ones may. Both empty: the live words are withdrawn (nothing was
+    said after all). The turn's UserSaid, with the final transcript, follows."""
+
+    committed: str
+    tentative: str  # starts with the space between it and `committed`, where the language has one
+    turn: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyDelta:
     text: str  # more of the reply as written (shown on screen as is)
     turn: int = 0
@@ -86,6 +97,7 @@ Event = (
     | LoadingProgress
     | InputLevel
     | UserSaid
+    | UserSpeaking
     | ReplyDelta
     | SentenceStarted
     | Notice

@@ -3,6 +3,7 @@ wake-word keep a `Listener` (the always-open microphone and its pipeline, see `c
 running, and turn what it hears into the turn controller's intents:
 
     SpeechBegan ─► controller.hear_start   (a reply being said is cut off: voice barge-in)
+    HeardSoFar  ─► controller.hear_more    (the user's words on screen while they speak)
     Utterance   ─► controller.hear         (transcribed and answered)
     NotSpeech   ─► controller.hear_nothing (a cough, a door: back to Ready)
 
@@ -40,6 +41,11 @@ class SpeechBegan:
 
 
 @dataclass(frozen=True, slots=True)
+class HeardSoFar:
+    recording: Recording  # the utterance so far, from a little before its onset
+
+
+@dataclass(frozen=True, slots=True)
 class Utterance:
     recording: Recording  # from a little before the onset to the end of the speech
     onset: float
@@ -61,7 +67,7 @@ class ListenerFailed:
     error: AssistantError  # the microphone was lost, say
 
 
-ListenEvent = SpeechBegan | Utterance | NotSpeech | WakeWordHeard | ListenerFailed
+ListenEvent = SpeechBegan | HeardSoFar | Utterance | NotSpeech | WakeWordHeard | ListenerFailed
 
 
 class Listener(Protocol):
@@ -145,6 +151,8 @@ class HandsFree:
             case SpeechBegan(onset):
                 self._cancel_closing()
                 self.controller.hear_start(onset)
+            case HeardSoFar(recording):
+                self.controller.hear_more(recording)
             case Utterance(recording, onset, end):
                 self.controller.hear(recording, onset, end)
             case NotSpeech():
@@ -213,6 +221,7 @@ __all__ = [
     "Listener",
     "ListenerFailed",
     "ListeningMode",
+    "HeardSoFar",
     "NotSpeech",
     "SpeechBegan",
     "Utterance",

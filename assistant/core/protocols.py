@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, Protocol, runtime_checkable
 
+from assistant.core.live_transcript import Partial
+
 BYTES_PER_SAMPLE = 2  # int16
 TRANSCRIBE_RATE = 16_000  # what Whisper wants, and what microphones deliver after resampling
 
@@ -150,6 +152,28 @@ class Transcriber(Protocol):
         ...
 
 
+class LiveTranscription(Protocol):
+    """One utterance transcribed while it is spoken (issue 17). Call `update` with the recording
+    so far as it grows (every ~0.5 s of new audio is plenty), then `finish` once with the whole
+    of it; or `cancel`. Committed words in the partials never change."""
+
+    async def update(self, recording: Recording) -> Partial | None:
+        """Decode the audio so far; None at once when a decode is still running (updates are
+        skipped, never queued, so decoding never falls behind the speaker) or nothing is heard
+        yet. Never blocks the event loop."""
+        ...
+
+    async def finish(self, recording: Recording) -> Transcript:
+        """The whole utterance's transcript, as `Transcriber.transcribe` would give it (the same
+        silence guard; empty when nothing was said). Decodes only what the partials had not
+        settled, and nothing when the last decode already heard every word."""
+        ...
+
+    def cancel(self) -> None:
+        """Abandon the utterance (a barge-in, a cancelled turn): a running decode stops early."""
+        ...
+
+
 class ChatModel(Protocol):
     def stream(self, messages: Sequence[Message]) -> AsyncIterator[str]:
         """The reply to `messages`, as text deltas while the model writes it."""
@@ -181,6 +205,16 @@ class ConnectionCounter(Protocol):
 
 
 @runtime_checkable
+class LiveTranscribing(Protocol):
+    """A Transcriber that can transcribe while the user speaks; one that cannot (a remote service)
+    is asked `transcribe` on the whole recording instead."""
+
+    def live(self) -> LiveTranscription:
+        """A new live transcription for one utterance (after `load`)."""
+        ...
+
+
+@runtime_checkable
 class Closable(Protocol):
     """Holds something to let go of when the app is done with it (a model's worker thread)."""
 
@@ -204,6 +238,14 @@ class LanguagesLoading(Protocol):
 
 
 @runtime_checkable
+class RecordingSoFar(Protocol):
+    """A microphone that can hand over what it heard so far while it goes on recording (for a
+    live transcript): the same audio `stop()` will return, up to now."""
+
+    def so_far(self) -> Recording: ...
+
+
+@runtime_checkable
 class Preloaded(Protocol):
     """Loads something heavy once (a speech model): `loaded` says whether it has."""
 
@@ -222,13 +264,17 @@ __all__ = [
     "Closable",
     "ConnectionCounter",
     "LanguagesLoading",
+    "LiveTranscribing",
+    "LiveTranscription",
     "LoadProgress",
     "Message",
+    "Partial",
     "PlaybackEvent",
     "PlaybackEventKind",
     "PlaybackListener",
     "PlaybackStream",
     "Preloaded",
+    "RecordingSoFar",
     "ProgressListener",
     "Recording",
     "Synthesizer",

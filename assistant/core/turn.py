@@ -35,12 +35,15 @@ from assistant.core.events import (
 )
 from assistant.core.heard_question import HeardQuestion
 from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
+from assistant.core.live_words import LiveWords
 from assistant.core.protocols import (
     AudioInput,
     ChatModel,
     ConnectionCounter,
+    LiveTranscribing,
     LoadProgress,
     Recording,
+    RecordingSoFar,
     Transcriber,
     Transcript,
     Unpluggable,
@@ -139,6 +142,7 @@ class TurnController:
         # again before its answer was heard), to be joined to what they say now.
         self._question: HeardQuestion | None = None
         self._carried: HeardQuestion | None = None
+        self._heard_so_far: LiveWords | None = None  # hands-free: the utterance being heard
         self._turns_started = 0
 
     @property
@@ -188,21 +192,33 @@ class TurnController:
             question.continued = True
             self._carried = question
         self._set_state(TurnState.LISTENING, HEARING)
+        self._drop_heard_so_far()
+        self._heard_so_far = self._live_words(self._turns_started + 1)
         self._spawn(self.speaker.synthesizer.warm_up())  # pay the TLS handshake while they speak
+
+    def hear_more(self, recording: Recording) -> None:
+        """Hands-free: the utterance so far, while the user goes on speaking (live words)."""
+        if self._heard_so_far is not None:
+            self._heard_so_far.hear(recording)
 
     def hear(self, recording: Recording, onset: float, end: float) -> None:
         """Hands-free: the user's utterance, from `onset` to the end of their speech at `end`
         (its audio includes the moments before the onset): transcribed and answered."""
         carried, self._carried = self._carried, None
+        live, self._heard_so_far = self._heard_so_far, None
         if carried is not None:
             question = carried.going_on(recording, end)
+            if live is not None:  # its words are half of the question: all of it is decoded
+                live.cancel()
+                live = None
         else:
             question = HeardQuestion(recording, onset, end)
-        self._start_turn(self._heard_turn(question))
+        self._start_turn(self._heard_turn(question, live))
 
     def hear_nothing(self) -> None:
         """Hands-free: what began as speech was not (a cough, a door): back to Ready, or back to
         answering the question it seemed to go on with."""
+        self._drop_heard_so_far()
         carried, self._carried = self._carried, None
         if carried is not None and not self._busy():
             self._start_turn(self._heard_turn(carried.again()))
@@ -298,33 +314,44 @@ class TurnController:
         timeline = self._timeline(input_start=clock())
         opened_before = self.connections.opened
         self._set_state(TurnState.LISTENING)
+        microphone = self.microphone
+        live = following = None
+        if isinstance(microphone, RecordingSoFar) and (live := self._live_words(timeline.turn)):
+            following = asyncio.create_task(live.follow(microphone.so_far))  # the words so far
         try:
             try:
                 recording = await self._record(released)
             finally:
                 timeline.input_end = clock()
+                if following is not None:
+                    following.cancel()
+                    await asyncio.gather(following, return_exceptions=True)
             timeline.input_overflows = recording.overflows
             if recording.duration < self.options.min_recording_seconds:
                 self._end_early(timeline, opened_before, TOO_SHORT)
                 return
-            await self._transcribe_and_answer(recording, timeline, opened_before, NOTHING_HEARD)
+            await self._transcribe_and_answer(
+                recording, timeline, opened_before, NOTHING_HEARD, live=live
+            )
         except Exception as error:  # a bug too: keep the app alive, keep the details in the log
             self._report_once(timeline, opened_before)
             self._fail_any(error)
         finally:
+            if live is not None:
+                live.cancel()  # nothing, once its transcript was taken
             if timeline.input_overflows:
                 self._emit(
                     Notice(LOST_AUDIO.format(lost=lost_blocks_text(timeline.input_overflows)))
                 )
 
-    async def _heard_turn(self, question: HeardQuestion) -> None:
+    async def _heard_turn(self, question: HeardQuestion, live: LiveWords | None = None) -> None:
         timeline = self._timeline(input_start=question.onset, input_end=question.end)
         question.timeline = timeline
         self._question = question
         opened_before = self.connections.opened
         try:
             await self._transcribe_and_answer(
-                question.recording, timeline, opened_before, "", question
+                question.recording, timeline, opened_before, "", question, live
             )
         except Exception as error:  # a bug too: keep the app alive, keep the details in the log
             self._report_once(timeline, opened_before)
@@ -340,15 +367,22 @@ class TurnController:
         opened_before: int,
         unheard: str,
         question: HeardQuestion | None = None,
+        live: LiveWords | None = None,
     ) -> None:
         """What was said, as text, then answered (or, in dictation, shown). `unheard` is the
-        hint when no words were found in it (none hands-free: noise is not the user's fault)."""
+        hint when no words were found in it (none hands-free: noise is not the user's fault).
+        With `live`, most of it was decoded while the user spoke: only the rest is now."""
         self._set_state(TurnState.TRANSCRIBING)
         await self.wait_ready()
+        transcript = None
         if question is not None and question.text is not None:
             transcript = Transcript(question.text)  # asked again after a cough: known already
-        else:
+        elif live is not None:
+            transcript = await live.finish(recording)
+        if transcript is None:
             transcript = await self.transcriber.transcribe(recording)
+        if live is not None and not transcript.text:
+            live.withdraw()  # the words shown while they spoke were nothing after all
         if question is not None:
             question.text = transcript.text
         timeline.transcript_ready = clock()
@@ -483,6 +517,21 @@ class TurnController:
         await self.speaker.speak(pieces, timeline, started)
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    def _live_words(self, turn: int) -> LiveWords | None:
+        """Live words for an utterance beginning now (of turn number `turn`), when the speech
+        model is loaded and can transcribe while the user speaks."""
+        transcriber = self.transcriber
+        if self.getting_ready or self.load_error is not None:
+            return None
+        if not isinstance(transcriber, LiveTranscribing):
+            return None
+        return LiveWords(transcriber.live(), turn, self._emit)
+
+    def _drop_heard_so_far(self) -> None:
+        live, self._heard_so_far = self._heard_so_far, None
+        if live is not None:
+            live.cancel()
 
     def _timeline(self, input_start: float, input_end: float | None = None) -> TurnTimeline:
         """A new turn's timeline, numbered."""

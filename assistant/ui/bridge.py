@@ -14,6 +14,7 @@ from assistant.core.events import (
     StateChanged,
     TurnFinished,
     UserSaid,
+    UserSpeaking,
 )
 from assistant.core.turn import TurnController
 
@@ -25,6 +26,7 @@ class EventBridge(QObject):
     # The text, whether it restates the last question, and the language it was spoken in
     # (an ISO code such as "de"; "" when not known, e.g. a typed message).
     user_said = Signal(str, bool, str)
+    user_speaking = Signal(str, str)  # the live transcript: committed words, tentative words
     reply_delta = Signal(str)
     sentence_started = Signal(int, str)
     notice = Signal(str, bool)  # message, is_error
@@ -58,6 +60,9 @@ class EventBridge(QObject):
             case UserSaid(text, restated, turn, language):
                 self.turn_shown.emit(turn)
                 self.user_said.emit(text, restated, language or "")
+            case UserSpeaking(committed, tentative, turn):
+                self.turn_shown.emit(turn)
+                self.user_speaking.emit(committed, tentative)
             case ReplyDelta(text, turn):
                 self.turn_shown.emit(turn)
                 self.reply_delta.emit(text)

@@ -90,6 +90,7 @@ class ConversationView(QTextBrowser):
         self._spoken_languages: tuple[str, ...] = (ENGLISH,)
         self._heard_other_than_english = False
         self._reply: _Bubble | None = None  # the reply (or text read aloud) still going on
+        self._partial: _Bubble | None = None  # what the user is saying, while they say it
         self._spoken_from = 0  # where in the reply the next spoken sentence is looked for
         self._scroll = QPropertyAnimation(self.verticalScrollBar(), b"value", self)
         self._scroll.setDuration(160)
@@ -112,14 +113,37 @@ class ConversationView(QTextBrowser):
         """The languages the user speaks, as ISO codes (`core.languages.preferred_languages`)."""
         self._spoken_languages = tuple(languages) or (ENGLISH,)
 
+    def show_partial(self, committed: str, tentative: str, *, dictation: bool = False) -> None:
+        """What the user is saying, while they say it: the words settled so far plain, those
+        still being decided muted (`tentative` starts with the space between them, in languages
+        that have one). The transcript takes the bubble over (`add_user`,
+        `add_dictation`); nothing at all said (both empty) takes it away."""
+        if not committed and not tentative:
+            self._drop_partial()
+            return
+        if self._partial is None:
+            self.end_reply()
+            role = Role.DICTATED if dictation else Role.USER
+            self._partial = self._add_bubble(role, "", follow=True)
+        body = self._partial.body()
+        body.insertText(committed, QTextCharFormat())
+        if tentative:
+            unsure = QTextCharFormat()
+            unsure.setForeground(colours.muted_text(self.palette()))
+            body.insertText(tentative if committed else tentative.lstrip(), unsure)
+        self._follow()
+
     def add_user(self, text: str, language: str = "") -> None:
         """What the user said (in `language`, an ISO code; "" if not known, e.g. typed)."""
+        if self._settle_partial(Role.USER, text, language):
+            return
         self.end_reply()
         self._add_bubble(Role.USER, text, follow=True, language=language)
 
     def restate_user(self, text: str, language: str = "") -> None:
         """The user went on with their last question before hearing its answer: it reads `text`
         now, and whatever was shown after it (a reply not heard yet) goes."""
+        self._drop_partial()  # what they went on with is in `text` now
         last = next((b for b in reversed(self._bubbles) if b.role is Role.USER), None)
         if last is None:
             self.add_user(text, language)
@@ -140,6 +164,8 @@ class ConversationView(QTextBrowser):
         self._follow()
 
     def add_dictation(self, text: str, language: str = "") -> None:
+        if self._settle_partial(Role.DICTATED, text, language):
+            return
         self.end_reply()
         self._add_bubble(Role.DICTATED, text, follow=True, language=language)
 
@@ -228,11 +254,39 @@ class ConversationView(QTextBrowser):
 
     def clear(self) -> None:
         self.end_reply()
+        self._partial = None
         self._bubbles.clear()
         self._notices.clear()
         super().clear()
 
     # ---- building and styling bubbles ----------------------------------------------------
+
+    def _settle_partial(self, role: Role, text: str, language: str) -> bool:
+        """The transcript in place of the live bubble, if there is one of `role`."""
+        bubble, self._partial = self._partial, None
+        if bubble is None:
+            return False
+        if bubble.role is not role:
+            self._partial = bubble
+            self._drop_partial()
+            return False
+        bubble.body().insertText(text, QTextCharFormat())
+        if language:
+            self._tag_language(bubble, language)
+        self._follow()
+        return True
+
+    def _drop_partial(self) -> None:
+        """Take the live bubble away (nothing was said after all, or it joined the question
+        before it); it is always the last thing shown."""
+        bubble, self._partial = self._partial, None
+        if bubble is None or bubble not in self._bubbles:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(max(bubble.table.firstPosition() - 1, 0))
+        cursor.movePosition(Move.End, Anchor)
+        cursor.removeSelectedText()
+        self._bubbles.remove(bubble)
 
     def _add_bubble(self, role: Role, text: str, *, follow: bool, language: str = "") -> _Bubble:
         cursor = self._end_cursor()

@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.bridge.level.connect(self.status.set_level)
         self.bridge.turn_shown.connect(self._show_turn)
         self.bridge.user_said.connect(self._user_said)
+        self.bridge.user_speaking.connect(self._user_speaking)
         self.bridge.reply_delta.connect(self.conversation.add_reply_text)
         self.bridge.sentence_started.connect(
             lambda index, text: self.conversation.highlight_sentence(text)
@@ -452,6 +453,10 @@ class MainWindow(QMainWindow):
         if self.mode is Mode.DICTATION:
             return f"Ready to take dictation. {how} and speak."
         return f"Ready. {how} and speak, or type a message."
+
+    def _user_speaking(self, committed: str, tentative: str) -> None:
+        dictation = self.mode is Mode.DICTATION
+        self.conversation.show_partial(committed, tentative, dictation=dictation)
 
     def _user_said(self, text: str, restated: bool, language: str) -> None:
         if self.mode is Mode.DICTATION:

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.app import Services, build_services
 from assistant.config import PiperTtsSettings, Secrets, Settings
-from assistant.core.events import Event, TurnFinished, TurnState, UserSaid
+from assistant.core.events import Event, TurnFinished, TurnState, UserSaid, UserSpeaking
 from assistant.core.hands_free import ListeningMode
 from assistant.providers.tts.piper_local import PiperTts
 from tests.support.chat_server import ChatServer
@@ -146,6 +146,10 @@ async def test_speaking_over_the_reply_cuts_it_off_and_is_heard_word_for_word(
         # "And so my fellow Americans", said while the reply was still being cut off, was lost
         # (0.32). Held here: the words said over the echo reach the model, all but a few.
         assert error_rate <= 0.4
+        # And the words showed while they were said over the reply (issue 17).
+        live = [e.committed + e.tentative for e in events if isinstance(e, UserSpeaking)]
+        print(f"live words over the reply: {live}")
+        assert any("country" in words.lower() for words in live), live
 
 
 def _questions(events: list[Event]) -> list[str]:

@@ -24,6 +24,7 @@ from assistant.core.events import (
     TurnFinished,
     TurnState,
     UserSaid,
+    UserSpeaking,
 )
 from assistant.core.protocols import Recording
 from assistant.core.transcripts import is_silence_hallucination
@@ -294,3 +295,30 @@ async def test_a_microphone_unplugged_mid_sentence_is_reported_and_the_next_pres
     [said] = app.chat.received  # the cut-off sentence never reached the model
     assert word_error_rate(references()[SHORT], said[-1]["content"]) <= MAX_WORD_ERROR_RATE
     assert app.controller.state is TurnState.READY
+
+
+# --- live words: what the user says appears while they say it (issue 17) ---
+
+
+async def test_the_words_appear_while_the_user_speaks_and_the_final_transcript_is_whole(
+    virtual_sound_card: VirtualSoundCard, loopback: Any, tls: Any
+) -> None:
+    async with assistant(virtual_sound_card, loopback, tls) as app:
+        app.controller.dictation = True
+        await app.press()
+        await virtual_sound_card.play_file(SPEECH / JFK).finished(30)
+        while_speaking = [e for e in app.events if isinstance(e, UserSpeaking)]
+        await asyncio.sleep(0.3)
+        await app.release()
+
+    live = [e for e in app.events if isinstance(e, UserSpeaking)]
+    print(f"\nlive words while speaking: {[e.committed + e.tentative for e in while_speaking]}")
+    assert while_speaking, "no words showed while the user spoke"
+    assert any(e.committed for e in live)  # words settled before the end
+    for earlier, later in zip(live, live[1:], strict=False):
+        assert later.committed.startswith(earlier.committed)  # settled words never change
+    last = live[-1].committed + live[-1].tentative
+    assert word_error_rate(references()[JFK], last) <= 0.35, last
+    [heard] = app.heard()
+    assert word_error_rate(references()[JFK], heard) <= MAX_WORD_ERROR_RATE, heard
+    assert all(e.turn == app.finished().timeline.turn for e in live)

@@ -44,6 +44,7 @@ from assistant.core.languages import (
 )
 from assistant.core.protocols import (
     TRANSCRIBE_RATE,
+    LiveTranscription,
     LoadProgress,
     ProgressListener,
     Recording,
@@ -170,6 +171,34 @@ class WhisperTranscriber:
         model missing, never will be): for tests and measurements; the app does not wait."""
         if self._languages_loading is not None:
             await asyncio.wrap_future(self._languages_loading)
+
+    def live(self) -> LiveTranscription:
+        """One utterance transcribed while it is spoken, on this model and worker (issue 17)."""
+        from assistant.providers.stt.whisper_live import WhisperLive, WhisperParts
+
+        parts = WhisperParts(
+            worker=self._worker,
+            load=self.load,
+            loaded=lambda: self.loaded,
+            guess_language=lambda: self._fixed_language() or self._last_language,
+            find_language=self._find_language_beside,
+            model_and_prompt=self._model_and_prompt,
+            to_audio=_as_whisper_audio,
+        )
+        return WhisperLive(parts)
+
+    def _find_language_beside(self, audio: Any, speech: list[dict[str, int]]) -> Future[str]:
+        """The language of `audio`, detected on the second thread while the worker decodes."""
+        fixed = self._fixed_language()
+        if fixed is None:
+            return self._detector.submit(self._detect_and_remember, audio, speech)
+        known: Future[str] = Future()
+        known.set_result(fixed)
+        return known
+
+    def _detect_and_remember(self, audio: Any, speech: list[dict[str, int]]) -> str:
+        self._last_language = self._detect(audio, speech)
+        return self._last_language
 
     def close(self) -> None:
         """Stop the worker thread and any download; a transcription already running finishes
@@ -375,7 +404,8 @@ class WhisperTranscriber:
         only_preferred = bool(self._settings.languages)  # the user said which they speak
         return choose_language(probabilities, self._preferred, only_preferred=only_preferred)
 
-    def _decode(self, audio: Any, language: str, stop: threading.Event) -> str:
+    def _model_and_prompt(self, language: str) -> tuple[Any, str]:
+        """The model that writes `language`, and the prompt the settings give it."""
         english_only = not self._model.model.is_multilingual
         model = self._multilingual if english_only and language != ENGLISH else self._model
         if model is None:  # an English-only model told to write another language: refused at load
@@ -383,6 +413,10 @@ class WhisperTranscriber:
         prompt = self._settings.initial_prompt.strip()
         if language == "zh":
             prompt = f"{self._chinese_prompt} {prompt}".strip()
+        return model, prompt
+
+    def _decode(self, audio: Any, language: str, stop: threading.Event) -> str:
+        model, prompt = self._model_and_prompt(language)
         segments, _ = model.transcribe(
             audio,
             language=language,
