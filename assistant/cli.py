@@ -17,7 +17,7 @@ from assistant import __version__, converse, logs
 from assistant.config import Secrets, Settings, config_path, load_secrets, load_settings
 from assistant.core.errors import AssistantError, ConfigError
 from assistant.core.events import Event, Notice, StateChanged, TurnFinished, UserSaid
-from assistant.core.hands_free import ListeningMode
+from assistant.core.hands_free import HandsFree, ListeningMode
 from assistant.core.live_transcript import Partial
 from assistant.core.protocols import (
     BYTES_PER_SAMPLE,
@@ -26,12 +26,24 @@ from assistant.core.protocols import (
     LanguagesLoading,
     LiveTranscribing,
     Recording,
+    Transcriber,
 )
+from assistant.core.turn import TurnController
 from assistant.core.written_reply import SLOW_REPLY
 
 log = logging.getLogger(__name__)
 
 PARTIAL_STEP_SECONDS = 0.5  # audio fed to a live transcription per step, as a microphone would
+
+
+class RunningAssistant(Protocol):
+    """What the command line drives: the services the wiring builds (`assistant.app.Services`)."""
+
+    transcriber: Transcriber
+    controller: TurnController
+    hands_free: HandsFree
+
+    async def aclose(self) -> None: ...
 
 
 class Wiring(Protocol):
@@ -40,7 +52,7 @@ class Wiring(Protocol):
     @staticmethod
     def build_services(
         settings: Settings, secrets: Secrets, *, microphone: AudioInput | None = None
-    ) -> Any: ...
+    ) -> RunningAssistant: ...
 
     @staticmethod
     def run_gui(path: Path) -> int: ...
@@ -176,7 +188,7 @@ async def _transcribe(
 
 
 async def _transcribe_with_partials(
-    transcriber: Any, pcm: bytes, *, as_json: bool
+    transcriber: Transcriber, pcm: bytes, *, as_json: bool
 ) -> dict[str, Any]:
     """Feed `pcm` to a live transcription step by step, printing each partial as it comes, then
     the final transcript and the time it took after the last step. A transcriber that cannot
@@ -227,7 +239,7 @@ async def _turn(
     microphone = wiring.file_input(args.wav, settings.audio.max_recording_seconds)
     services = wiring.build_services(settings, secrets, microphone=microphone)
 
-    def talk(controller: Any) -> None:
+    def talk(controller: TurnController) -> None:
         controller.press()
         controller.release()
 
@@ -241,7 +253,9 @@ async def _converse(
     return await converse.converse(args, wiring.build_services(settings, secrets), mode)
 
 
-async def _drive(services: Any, act: Callable[[Any], None], *, load_model: bool) -> dict[str, Any]:
+async def _drive(
+    services: RunningAssistant, act: Callable[[TurnController], None], *, load_model: bool
+) -> dict[str, Any]:
     """Run one turn on the controller, exactly as the GUI would, and collect what happened."""
     controller = services.controller
     result: dict[str, Any] = {}

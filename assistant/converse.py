@@ -20,11 +20,15 @@ import contextlib
 import json
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.core.events import Event, Notice, TurnFinished, TurnState, UserSaid
 from assistant.core.hands_free import ListeningMode
 from assistant.core.languages import ENGLISH, language_name
+from assistant.core.turn import TurnController
+
+if TYPE_CHECKING:  # the command line defines what it drives; imported at run time, a cycle
+    from assistant.cli import RunningAssistant
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -43,7 +47,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     converse.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
 
 
-async def converse(args: argparse.Namespace, services: Any, mode: ListeningMode) -> int:
+async def converse(
+    args: argparse.Namespace, services: RunningAssistant, mode: ListeningMode
+) -> int:
     """Run the conversation; 0 when it ran to its end (turns, seconds, or the end of input in
     push-to-talk), 1 if it could not start (the model or the microphone, said on stderr)."""
     controller = services.controller
@@ -127,7 +133,7 @@ def _waiting_words(mode: ListeningMode) -> str:
     return "Press Enter to start talking, and Enter again when you are done. Ctrl+C ends."
 
 
-def _enter_to_talk(controller: Any, done: asyncio.Event) -> None:
+def _enter_to_talk(controller: TurnController, done: asyncio.Event) -> None:
     """Push-to-talk without a window: each line typed toggles Talk; the end of input ends the
     conversation. stdin is read by a daemon thread, which a blocked read cannot keep alive."""
     loop = asyncio.get_running_loop()

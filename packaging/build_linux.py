@@ -41,7 +41,9 @@ Hold the Talk button, speak, let go: your words are transcribed on this computer
 sentence by sentence while the rest is still being written. Speech recognition
 and an offline voice (Piper) are included and work without a network."""
 DEB_COMPRESSION = os.environ.get("DEB_COMPRESSION", "zstd:9")
-RECOMMENDS = "libasound2-plugins"  # routes PortAudio's ALSA output to PulseAudio or PipeWire
+# libasound2-plugins routes PortAudio's ALSA output to PulseAudio or PipeWire; a CJK font shows
+# the Simplified Chinese window (and Chinese replies) in characters rather than boxes.
+RECOMMENDS = "libasound2-plugins, fonts-noto-cjk | fonts-wqy-microhei"
 LAUNCHER = f"""\
 #!/bin/sh
 # Starts the Voice Assistant installed under /{INSTALL_DIR}.

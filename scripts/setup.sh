@@ -11,14 +11,14 @@ STAMP=$VENV/.installed
 
 # PortAudio headers (PyAudio builds against them), a virtual sound card, a virtual screen and what
 # Qt's xcb plugin loads, xdotool to type keys into it, a speech synthesizer and sox for test clips,
-# ImageMagick for screenshots.
+# ImageMagick for screenshots, a font with Chinese characters (the Simplified Chinese window).
 DEBS=(
   build-essential portaudio19-dev
   pulseaudio pulseaudio-utils libasound2-plugins
   xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-xkb1
   libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-shape0 libegl1 libgl1 libfontconfig1
   libdbus-1-3 libwayland-cursor0 libwayland-egl1
-  x11-utils xdotool espeak-ng sox imagemagick
+  x11-utils xdotool espeak-ng sox imagemagick fonts-wqy-microhei
 )
 if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   DEBS+=(python3-venv python3-dev)

@@ -51,6 +51,7 @@ def run_gui(path: Path) -> int:
     from assistant.config.places import resources_dir
     from assistant.ui.event_loop import AppEventLoop
     from assistant.ui.startup_problem import settings_to_start_with
+    from assistant.ui.translation import install_translation
     from assistant.ui.tray import app_icon
 
     existing = QApplication.instance()
@@ -58,6 +59,7 @@ def run_gui(path: Path) -> int:
     app.setApplicationName("Voice Assistant")
     app.setDesktopFileName("voice-assistant")
     app.setWindowIcon(app_icon(resources_dir() / "icons"))
+    install_translation(app, window_language(path), resources_dir() / "translations")
     choice = settings_to_start_with(path, lambda: load_settings(path))
     if choice is None:
         return 2
@@ -71,6 +73,15 @@ def run_gui(path: Path) -> int:
     with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
         runner.run(run())
     return 0
+
+
+def window_language(path: Path) -> str:
+    """The [ui] language setting, read before any window is built (the window that says the
+    settings cannot be used is translated too): "auto" when the file cannot be used."""
+    try:
+        return load_settings(path).ui.language
+    except AssistantError:
+        return "auto"
 
 
 def open_session(

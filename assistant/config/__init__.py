@@ -34,6 +34,7 @@ from assistant.config.schema import (
     Settings,
     SttSettings,
     TtsSettings,
+    UiSettings,
     VolcanoTtsSettings,
     VolcanoV3TtsSettings,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "ConversationSettings",
     "LlmSettings",
     "NetworkSettings",
+    "UiSettings",
     "OpenAiTtsSettings",
     "PiperTtsSettings",
     "RemoteSttSettings",

@@ -208,6 +208,13 @@ class NetworkSettings:
 
 
 @dataclass
+class UiSettings:
+    # The window's language: "auto" follows the system's locale (Chinese in mainland China or
+    # Singapore: Simplified Chinese; anything else: English). Applied at the next start.
+    language: Literal["auto", "en", "zh_CN"] = "auto"
+
+
+@dataclass
 class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
@@ -215,6 +222,7 @@ class Settings:
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
 
 
 def lan_http_problems(settings: Settings) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 clock = time.monotonic
@@ -20,6 +21,16 @@ class SentenceTiming:
     last_sample: float | None = None  # last sample handed to the sound card
     underruns: int = 0  # its audio came too late: the reply's queue ran dry
     dropouts: int = 0  # its audio was there, but the machine was too busy to play it in time
+
+
+class TurnKind(Enum):
+    """How a turn began: its timings are measured from a different moment in each, and are told
+    in the words that fit it ("after you let go" means nothing after a typed message)."""
+
+    PUSH_TO_TALK = "push to talk"  # Talk held or clicked: from its release
+    HANDS_FREE = "hands-free"  # heard without a button (hands-free, wake word): from the pause
+    TYPED = "typed"  # from the message sent
+    READ_ALOUD = "read aloud"  # from Read aloud pressed
 
 
 @dataclass
@@ -42,6 +53,7 @@ class TurnTimeline:
     # Which turn this is (1, 2, … per controller; 0 outside one): the turn's events carry it,
     # so whoever shows them can tell a late event of a turn cut off from the next turn's.
     turn: int = 0
+    kind: TurnKind = TurnKind.PUSH_TO_TALK
 
     def add_sentence(self, text: str) -> SentenceTiming:
         timing = SentenceTiming(index=len(self.sentences), text=text, ready=clock())
@@ -80,6 +92,7 @@ class TurnTimeline:
             return round((t - origin) * 1000, 1)
 
         return {
+            "kind": self.kind.value,
             "end_of_speech_ms": ms(self.input_end),
             "transcript_ready_ms": ms(self.transcript_ready),
             "first_token_ms": ms(self.first_token),

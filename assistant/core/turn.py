@@ -51,7 +51,7 @@ from assistant.core.protocols import (
 from assistant.core.reply_feed import ReplyFeed
 from assistant.core.reply_speaker import ReplySpeaker, pieces_of
 from assistant.core.splitter import Piece
-from assistant.core.timeline import TurnTimeline, clock
+from assistant.core.timeline import TurnKind, TurnTimeline, clock
 from assistant.core.transcripts import MIN_SPEECH_SECONDS
 from assistant.core.written_reply import SLOW_REPLY, ReplyPacing, WrittenReply
 
@@ -311,7 +311,7 @@ class TurnController:
                 self._set_state(TurnState.READY)
 
     async def _voice_turn(self, released: asyncio.Event) -> None:
-        timeline = self._timeline(input_start=clock())
+        timeline = self._timeline(TurnKind.PUSH_TO_TALK, input_start=clock())
         opened_before = self.connections.opened
         self._set_state(TurnState.LISTENING)
         microphone = self.microphone
@@ -345,7 +345,7 @@ class TurnController:
                 )
 
     async def _heard_turn(self, question: HeardQuestion, live: LiveWords | None = None) -> None:
-        timeline = self._timeline(input_start=question.onset, input_end=question.end)
+        timeline = self._timeline(TurnKind.HANDS_FREE, question.onset, question.end)
         question.timeline = timeline
         self._question = question
         opened_before = self.connections.opened
@@ -414,7 +414,7 @@ class TurnController:
         return recording
 
     async def _text_turn(self, text: str) -> None:
-        timeline = self._timeline(input_start=clock())
+        timeline = self._timeline(TurnKind.TYPED, input_start=clock())
         timeline.input_end = timeline.transcript_ready = timeline.input_start
         try:
             await self._answer(text, timeline, self.connections.opened)
@@ -424,7 +424,7 @@ class TurnController:
             self._fail_unexpectedly(error)
 
     async def _read_aloud(self, text: str) -> None:
-        timeline = self._timeline(input_start=clock())
+        timeline = self._timeline(TurnKind.READ_ALOUD, input_start=clock())
         timeline.input_end = timeline.input_start
         opened_before = self.connections.opened
         pieces = self.speaker.pieces(text)
@@ -533,10 +533,12 @@ class TurnController:
         if live is not None:
             live.cancel()
 
-    def _timeline(self, input_start: float, input_end: float | None = None) -> TurnTimeline:
+    def _timeline(
+        self, kind: TurnKind, input_start: float, input_end: float | None = None
+    ) -> TurnTimeline:
         """A new turn's timeline, numbered."""
         self._turns_started += 1
-        return TurnTimeline(input_start, input_end, turn=self._turns_started)
+        return TurnTimeline(input_start, input_end, turn=self._turns_started, kind=kind)
 
     def _finish(
         self,

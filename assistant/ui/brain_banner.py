@@ -7,8 +7,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from assistant.ui.colours import Role, mix
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
-STILL_USEFUL = "Meanwhile, Dictation and Read aloud work without one."
+STILL_USEFUL = QT_TRANSLATE_NOOP(
+    "BrainBanner", "Meanwhile, Dictation and Read aloud work without one."
+)
 
 
 class BrainBanner(QFrame):
@@ -17,18 +20,18 @@ class BrainBanner(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("No language model")
+        self.setAccessibleName(self.tr("No language model"))
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
-        self.title = QLabel("<b>No language model is reachable.</b>")
+        self.title = QLabel(self.tr("<b>No language model is reachable.</b>"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.settings_button = QPushButton("Open &Settings")
-        self.settings_button.setAccessibleName("Open Settings")
-        self.retry_button = QPushButton("Try &again")
-        self.retry_button.setAccessibleName("Try again to reach the language model")
+        self.settings_button = QPushButton(self.tr("Open &Settings"))
+        self.settings_button.setAccessibleName(self.tr("Open Settings"))
+        self.retry_button = QPushButton(self.tr("Try &again"))
+        self.retry_button.setAccessibleName(self.tr("Try again to reach the language model"))
         self.settings_button.clicked.connect(self.settings_requested)
         self.retry_button.clicked.connect(self.retry_requested)
         buttons = QHBoxLayout()
@@ -43,13 +46,13 @@ class BrainBanner(QFrame):
         self.hide()
 
     def show_problem(self, message: str) -> None:
-        self.message.setText(f"{message}\n{STILL_USEFUL}")
+        self.message.setText(f"{message}\n{self.tr(STILL_USEFUL)}")
         self.setAccessibleDescription(self.message.text())
         self.show()
 
     def set_checking(self, checking: bool) -> None:
         self.retry_button.setEnabled(not checking)
-        self.retry_button.setText("Checking…" if checking else "Try &again")
+        self.retry_button.setText(self.tr("Checking…") if checking else self.tr("Try &again"))
 
     def _tint(self) -> None:
         palette = self.palette()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from assistant.ui.colours import Role, error_colour
@@ -39,7 +39,8 @@ class CheckResult(QLabel):
 
 def unexpected(error: Exception) -> str:
     """What to say about a failure that is not one of the app's own errors (a bug)."""
-    return (
-        f"Something unexpected went wrong ({type(error).__name__}). Try again; if it keeps "
-        "happening, the log has the details for a bug report."
-    )
+    return QCoreApplication.translate(
+        "CheckResult",
+        "Something unexpected went wrong ({kind}). Try again; if it keeps happening, the log has "
+        "the details for a bug report.",
+    ).format(kind=type(error).__name__)

@@ -82,7 +82,9 @@ class ConversationView(QTextBrowser):
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.setPlaceholderText("What you say and what the assistant answers appears here.")
+        self.setPlaceholderText(
+            self.tr("What you say and what the assistant answers appears here.")
+        )
         self._bubbles: list[_Bubble] = []
         self._notices: list[_Notice] = []
         # The languages the user says they speak (the settings, else the system's and English),

@@ -1,5 +1,6 @@
 """The History dialog: earlier conversations, newest first, with a preview of the chosen one, to
-open again in the window, export as Markdown or JSON, or delete (one, or all of them)."""
+open again in the window, export as Markdown or JSON, or delete (one, or all of them); a search
+field keeps only the conversations that mention every word typed in it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -148,10 +150,13 @@ class _TitleAndDetails(QStyledItemDelegate):
 class HistoryDialog(QDialog):
     def __init__(self, actions: HistoryActions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("History")
-        self.setAccessibleName("History")
+        self.setWindowTitle(self.tr("History"))
+        self.setAccessibleName(self.tr("History"))
         self.history_actions = actions
         self._infos: list[ConversationInfo] = []
+        # Each conversation's title and messages, casefolded, read once the user searches: the
+        # store has no search of its own, and a history is small enough to scan in memory.
+        self._texts: dict[int, str] = {}
         self._problem = False  # whether the message line shows an error
         self._build()
         self._connect()
@@ -160,16 +165,22 @@ class HistoryDialog(QDialog):
     # ---- building ------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search the conversations (Ctrl+F)"))
+        self.search.setAccessibleName(self.tr("Search the conversations"))
+        self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
-        self.list.setAccessibleName("Conversations, newest first")
+        self.list.setAccessibleName(self.tr("Conversations, newest first"))
         self.list.setItemDelegate(_TitleAndDetails(self.list))
         self.list.setUniformItemSizes(True)
-        self.empty = QLabel("No conversations yet. What you say to the assistant is kept here.")
+        self.empty = QLabel(
+            self.tr("No conversations yet. What you say to the assistant is kept here.")
+        )
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview = ConversationView()
-        self.preview.setAccessibleName("The chosen conversation")
-        self.preview.setPlaceholderText("Choose a conversation to see it here.")
+        self.preview.setAccessibleName(self.tr("The chosen conversation"))
+        self.preview.setPlaceholderText(self.tr("Choose a conversation to see it here."))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -186,6 +197,7 @@ class HistoryDialog(QDialog):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.search)
         left_layout.addWidget(self.list, 1)
         left_layout.addWidget(self.empty, 1)
         split = QSplitter()
@@ -205,6 +217,7 @@ class HistoryDialog(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         order = [
+            self.search,
             self.list,
             self.preview,
             self.open_button,
@@ -235,12 +248,17 @@ class HistoryDialog(QDialog):
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.delete_chosen)
+        self.search.textChanged.connect(lambda text: self._keep_matching())
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.activated.connect(self.search.setFocus)
+        find.activated.connect(self.search.selectAll)
 
     # ---- what is shown -------------------------------------------------------------------
 
     def refresh(self, row: int = 0) -> None:
         """Read the conversations again and choose the one at `row` (or the last one)."""
         self._say("")
+        self._texts = {}  # conversations may have changed since they were read
         try:
             self._infos = self.history_actions.conversations()
         except AssistantError as error:
@@ -252,11 +270,49 @@ class HistoryDialog(QDialog):
         for info in self._infos:
             self.list.addItem(self._item(info, info.id == shown))
         self.list.blockSignals(False)
-        self.list.setVisible(bool(self._infos))
-        self.empty.setVisible(not self._infos and not self._problem)
         if self._infos:
             self.list.setCurrentRow(min(row, len(self._infos) - 1))
+        self._keep_matching()
         self._show_preview(self.list.currentRow())
+
+    # ---- search --------------------------------------------------------------------------
+
+    def _keep_matching(self) -> None:
+        """Show only the conversations whose title or messages hold every word of the search
+        (in any case, in any order); the chosen one stays chosen if it still matches."""
+        words = self.search.text().casefold().split()
+        shown = 0
+        for row, info in enumerate(self._infos):
+            matches = all(word in self._text_of(info) for word in words) if words else True
+            self.list.setRowHidden(row, not matches)
+            shown += matches
+        if self.list.currentRow() < 0 or self.list.isRowHidden(self.list.currentRow()):
+            first = next((r for r in range(len(self._infos)) if not self.list.isRowHidden(r)), -1)
+            self.list.setCurrentRow(first)  # the preview follows (or clears, with no match)
+        self.list.setVisible(shown > 0)
+        if self._infos and not shown:
+            self.empty.setText(
+                self.tr("No conversation mentions “{}”.").format(self.search.text().strip())
+            )
+        else:
+            self.empty.setText(
+                self.tr("No conversations yet. What you say to the assistant is kept here.")
+            )
+        self.empty.setVisible(not shown and not self._problem)
+
+    def _text_of(self, info: ConversationInfo) -> str:
+        """What a search looks in, read from the store the first time it is needed."""
+        known = self._texts.get(info.id)
+        if known is not None:
+            return known
+        try:
+            messages = self.history_actions.messages(info.id)
+        except AssistantError as error:
+            self._say(error.message, is_error=True)
+            return info.title.casefold()  # its title at least; read again at the next refresh
+        text = "\n".join([info.title, *(message.text for message in messages)]).casefold()
+        self._texts[info.id] = text
+        return text
 
     def chosen(self) -> ConversationInfo | None:
         row = self.list.currentRow()
@@ -313,7 +369,7 @@ class HistoryDialog(QDialog):
             return
         picked, chosen_filter = QFileDialog.getSaveFileName(
             self,
-            "Export the conversation",
+            self.tr("Export the conversation"),
             str(self._suggested_file(info)),
             f"{MARKDOWN};;{JSON}",
         )
@@ -388,7 +444,7 @@ class HistoryDialog(QDialog):
         """A line under the list: what went wrong (in the error colour) or what was done."""
         self._problem = is_error and bool(text)
         self.message.setText(text)
-        self.message.setAccessibleName("Problem" if self._problem else "Done")
+        self.message.setAccessibleName(self.tr("Problem") if self._problem else self.tr("Done"))
         self.message.setVisible(bool(text))
         self._colour_message()
 

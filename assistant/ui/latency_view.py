@@ -1,25 +1,60 @@
 """A small waterfall of the last turn's timings: transcription, the model's first word, and each
-sentence being voiced and played, measured from the moment the user let go of Talk; and any
-audio the microphone lost."""
+sentence being voiced and played, measured from the moment the turn was handed over (Talk let
+go, the pause after hands-free speech, the message sent, Read aloud pressed); and any audio the
+microphone lost. A heading names the turn shown, in the words of the way it began."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from assistant.core.timeline import TurnTimeline
+from assistant.core.timeline import TurnKind, TurnTimeline
 from assistant.core.turn import lost_blocks_text
 from assistant.ui.colours import Role, muted_text
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 MAX_SENTENCE_ROWS = 6
-EMPTY_TEXT = (
+MIN_WIDTH_CHARS = 40  # the panel's narrowest, in average characters
+EMPTY_TEXT = QT_TRANSLATE_NOOP(
+    "LatencyView",
     "After your next turn, this shows how long each step took: transcription, the model's "
-    "first word, and the voice."
+    "first word, and the voice.",
 )
+_CONTEXT = "LatencyView"
+# Which turn the panel shows, by the way it began.
+_TITLES = {
+    TurnKind.PUSH_TO_TALK: QT_TRANSLATE_NOOP(_CONTEXT, "Your last question (push to talk)"),
+    TurnKind.HANDS_FREE: QT_TRANSLATE_NOOP(_CONTEXT, "Your last question (hands-free)"),
+    TurnKind.TYPED: QT_TRANSLATE_NOOP(_CONTEXT, "Your last typed message"),
+    TurnKind.READ_ALOUD: QT_TRANSLATE_NOOP(_CONTEXT, "The text read aloud"),
+}
+# A voice turn that got no reply: a dictation, or nothing was heard.
+_SAID_TITLE = QT_TRANSLATE_NOOP(_CONTEXT, "What you last said")
+# The moment every time is measured from, as the user lived it.
+_SINCE = {
+    TurnKind.PUSH_TO_TALK: QT_TRANSLATE_NOOP(_CONTEXT, "after you let go"),
+    TurnKind.HANDS_FREE: QT_TRANSLATE_NOOP(_CONTEXT, "after you stopped speaking"),
+    TurnKind.TYPED: QT_TRANSLATE_NOOP(_CONTEXT, "after you sent it"),
+    TurnKind.READ_ALOUD: QT_TRANSLATE_NOOP(_CONTEXT, "after you pressed Read aloud"),
+}
+_SPOKEN = (TurnKind.PUSH_TO_TALK, TurnKind.HANDS_FREE)
+
+
+def _translated(text: str) -> str:
+    return QCoreApplication.translate(_CONTEXT, text)
+
+
+def title_of(timeline: TurnTimeline) -> str:
+    """Which turn the timings are of: the user may have typed, talked or had a text read since
+    they last looked, and "transcription" or "after you let go" only fit some of those."""
+    unanswered = timeline.first_token is None and not timeline.sentences
+    if timeline.kind in _SPOKEN and unanswered:
+        return _translated(_SAID_TITLE)
+    return _translated(_TITLES[timeline.kind])
 
 
 class Stage(Enum):
@@ -31,7 +66,7 @@ class Stage(Enum):
 
 @dataclass(frozen=True)
 class Span:
-    start: float  # seconds after the origin (release of Talk)
+    start: float  # seconds after the origin (see TurnTimeline.origin)
     end: float
     stage: Stage
 
@@ -100,7 +135,8 @@ def summary_of(timeline: TurnTimeline) -> str:
     parts = []
     first_audio = timeline.first_audio()
     if first_audio is not None:
-        parts.append(f"First audio {duration_text(first_audio - origin)} after you let go")
+        since = _translated(_SINCE[timeline.kind])
+        parts.append(f"First audio {duration_text(first_audio - origin)} {since}")
     if timeline.transcript_ready is not None and timeline.transcript_ready > origin:
         parts.append(f"transcribed in {duration_text(timeline.transcript_ready - origin)}")
     if timeline.first_token is not None:
@@ -130,12 +166,13 @@ def summary_of(timeline: TurnTimeline) -> str:
 class LatencyView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Timings of the last turn")
+        self.setAccessibleName(self.tr("Timings of the last turn"))
         policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self._rows: list[Row] = []
-        self._summary = EMPTY_TEXT
+        self._title = ""  # which turn is shown; none before the first one
+        self._summary = self.tr(EMPTY_TEXT)
         self.setAccessibleDescription(self._summary)
 
     @property
@@ -145,17 +182,24 @@ class LatencyView(QWidget):
     def summary(self) -> str:
         return self._summary
 
+    def title(self) -> str:
+        """Which turn the timings are of ("Your last typed message"); "" before any turn."""
+        return self._title
+
     def show_timeline(self, timeline: TurnTimeline) -> None:
         self._rows = rows_of(timeline)
+        self._title = title_of(timeline)
         self._summary = summary_of(timeline)
-        self.setAccessibleDescription(self._summary)
-        self.setToolTip(self._summary)
+        described = f"{self._title}: {self._summary}"
+        self.setAccessibleDescription(described)
+        self.setToolTip(described)
         self.updateGeometry()
         self.update()
 
     def clear(self) -> None:
         self._rows = []
-        self._summary = EMPTY_TEXT
+        self._title = ""
+        self._summary = self.tr(EMPTY_TEXT)
         self.setAccessibleDescription(self._summary)
         self.setToolTip("")
         self.updateGeometry()
@@ -174,6 +218,14 @@ class LatencyView(QWidget):
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         return font
 
+    def _title_font(self) -> QFont:
+        font = self.font()
+        font.setBold(True)
+        return font
+
+    def _title_height(self) -> int:
+        return QFontMetrics(self._title_font()).height() + 2 if self._title else 0
+
     def _summary_height(self, width: int) -> int:
         flags = int(Qt.TextFlag.TextWordWrap)
         return (
@@ -186,7 +238,7 @@ class LatencyView(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        height = self._summary_height(width) + 4
+        height = self._title_height() + self._summary_height(width) + 4
         if self._rows:
             height += (len(self._rows) + 1) * self._row_height() + self._small().height()
         return height
@@ -196,7 +248,11 @@ class LatencyView(QWidget):
         return QSize(width, self.heightForWidth(width))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().averageCharWidth() * 30, self.fontMetrics().height())
+        """Narrow enough for a small window, and tall enough for all it shows at that width: the
+        main window's minimum size is made of its parts' minimums, without heightForWidth, so
+        this is what keeps the rows from being cut at the window's smallest size."""
+        width = self.fontMetrics().averageCharWidth() * MIN_WIDTH_CHARS
+        return QSize(width, self.heightForWidth(width))
 
     # ---- painting ------------------------------------------------------------------------
 
@@ -205,12 +261,25 @@ class LatencyView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         width = self.width()
-        top = self._summary_height(width)
         painter.setPen(palette.color(Role.WindowText))
-        painter.drawText(QRectF(0, 0, width, top), int(Qt.TextFlag.TextWordWrap), self._summary)
+        heading = self._title_height()
+        if heading:
+            self._paint_title(painter, width, heading)
+        top = heading + self._summary_height(width)
+        painter.drawText(
+            QRectF(0, heading, width, top - heading), int(Qt.TextFlag.TextWordWrap), self._summary
+        )
         if self._rows:
             self._paint_rows(painter, top + 4)
         painter.end()
+
+    def _paint_title(self, painter: QPainter, width: int, height: int) -> None:
+        """The turn shown, in bold on one line (elided: it must not push the rows down)."""
+        font = self._title_font()
+        title = QFontMetrics(font).elidedText(self._title, Qt.TextElideMode.ElideRight, width)
+        painter.setFont(font)
+        painter.drawText(QRectF(0, 0, width, height), int(Qt.AlignmentFlag.AlignLeft), title)
+        painter.setFont(self.font())
 
     def _paint_rows(self, painter: QPainter, top: float) -> None:
         palette = self.palette()

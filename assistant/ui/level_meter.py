@@ -25,7 +25,7 @@ def fill_of(level: float) -> float:
 class LevelMeter(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Microphone level")
+        self.setAccessibleName(self.tr("Microphone level"))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._fill = 0.0
 
@@ -35,7 +35,9 @@ class LevelMeter(QWidget):
 
     def set_level(self, level: float) -> None:
         self._fill = fill_of(level)
-        self.setAccessibleDescription(f"{round(self._fill * 100)} percent")
+        self.setAccessibleDescription(
+            self.tr("{percent} percent").format(percent=round(self._fill * 100))
+        )
         self.update()
 
     def sizeHint(self) -> QSize:

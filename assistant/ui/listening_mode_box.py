@@ -6,19 +6,25 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from assistant.core.hands_free import ListeningMode
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 LABELS = {
-    ListeningMode.PUSH_TO_TALK: "Push-to-talk",
-    ListeningMode.HANDS_FREE: "Hands-free",
-    ListeningMode.WAKE_WORD: "Wake word",
+    ListeningMode.PUSH_TO_TALK: QT_TRANSLATE_NOOP("ListeningModeBox", "Push-to-talk"),
+    ListeningMode.HANDS_FREE: QT_TRANSLATE_NOOP("ListeningModeBox", "Hands-free"),
+    ListeningMode.WAKE_WORD: QT_TRANSLATE_NOOP("ListeningModeBox", "Wake word"),
 }
 _TIPS = {
-    ListeningMode.PUSH_TO_TALK: "Hold Talk (or Space) while you speak.",
-    ListeningMode.HANDS_FREE: (
-        "The microphone stays open: just speak, and I answer when you pause. Speak over my "
-        "answer to interrupt it; I never answer my own voice."
+    ListeningMode.PUSH_TO_TALK: QT_TRANSLATE_NOOP(
+        "ListeningModeBox", "Hold Talk (or Space) while you speak."
     ),
-    ListeningMode.WAKE_WORD: "Say the wake word, then speak.",
+    ListeningMode.HANDS_FREE: QT_TRANSLATE_NOOP(
+        "ListeningModeBox",
+        "The microphone stays open: just speak, and I answer when you pause. Speak over my "
+        "answer to interrupt it; I never answer my own voice.",
+    ),
+    ListeningMode.WAKE_WORD: QT_TRANSLATE_NOOP(
+        "ListeningModeBox", "Say the wake word, then speak."
+    ),
 }
 
 
@@ -29,11 +35,11 @@ class ListeningModeBox(QComboBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("How to talk")
+        self.setAccessibleName(self.tr("How to talk"))
         for mode, label in LABELS.items():
-            self.addItem(label, mode)
-            self.setItemData(self.count() - 1, _TIPS[mode], 3)  # Qt.ToolTipRole
-        self.setToolTip("How a turn begins (Ctrl+L)")
+            self.addItem(self.tr(label), mode)
+            self.setItemData(self.count() - 1, self.tr(_TIPS[mode]), 3)  # Qt.ToolTipRole
+        self.setToolTip(self.tr("How a turn begins (Ctrl+L)"))
         self.currentIndexChanged.connect(lambda index: self.mode_chosen.emit(self.mode))
 
     @property

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from PySide6.QtCore import QByteArray, QSettings, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -36,6 +36,13 @@ from assistant.ui.listening_mode_box import ListeningModeBox
 from assistant.ui.mode_switch import Mode, ModeSwitch
 from assistant.ui.model_banner import ModelBanner
 from assistant.ui.read_aloud_box import ReadAloudBox
+from assistant.ui.shortcuts_sheet import (
+    Binding,
+    ShortcutsSheet,
+    mnemonic_bindings,
+    shortcut_bindings,
+    shown_keys,
+)
 from assistant.ui.space_to_talk import SpaceToTalk
 from assistant.ui.status_line import Activity, StatusLine
 from assistant.ui.talk_button import TalkButton, TalkMode
@@ -86,7 +93,8 @@ class MainWindow(QMainWindow):
         self._cut_off: set[int] = set()
         # What getting the speech model ready is doing now, and how far (0..1) it is, if known.
         self._loading: tuple[str, float | None] = ("", None)
-        self.setWindowTitle("Voice Assistant")
+        self.shortcuts_sheet: ShortcutsSheet | None = None  # the last one opened (F1)
+        self.setWindowTitle(self.tr("Voice Assistant"))
         self.bridge = EventBridge(self)
         self._build(talk_mode)
         self._connect()
@@ -101,20 +109,29 @@ class MainWindow(QMainWindow):
         self.banner = BrainBanner()
         self.model_banner = ModelBanner()
         self.mode_switch = ModeSwitch()
+        # Every mode's tab whole, always: its minimum width is then all of them side by side.
+        self.mode_switch.setUsesScrollButtons(False)
+        self.mode_switch.setElideMode(Qt.TextElideMode.ElideNone)
         self.timings_button = QToolButton()
-        self.timings_button.setText("Timings")
+        self.timings_button.setText(self.tr("Timings"))
         self.timings_button.setCheckable(True)
         self.timings_button.setChecked(True)
-        self.timings_button.setAccessibleName("Show the timings of the last turn")
-        self.new_button = QPushButton("&New conversation")
-        self.new_button.setToolTip("Forget this conversation and start afresh (Ctrl+N)")
-        self.settings_button = QPushButton("Se&ttings…")
-        self.settings_button.setToolTip("Devices, speech, the language model, the voice, keys")
-        self.history_button = QPushButton("&History…")
-        self.history_button.setAccessibleName("History")
-        self.history_button.setToolTip(
-            "Earlier conversations: open, export or delete them (Ctrl+H)"
+        self.timings_button.setAccessibleName(self.tr("Show the timings of the last turn"))
+        self.new_button = QPushButton(self.tr("&New conversation"))
+        self.new_button.setToolTip(self.tr("Forget this conversation and start afresh (Ctrl+N)"))
+        self.settings_button = QPushButton(self.tr("Se&ttings…"))
+        self.settings_button.setToolTip(
+            self.tr("Devices, speech, the language model, the voice, keys")
         )
+        self.history_button = QPushButton(self.tr("&History…"))
+        self.history_button.setAccessibleName(self.tr("History"))
+        self.history_button.setToolTip(
+            self.tr("Earlier conversations: open, export or delete them (Ctrl+H)")
+        )
+        self.help_button = QToolButton()
+        self.help_button.setText("?")
+        self.help_button.setAccessibleName(self.tr("Keyboard shortcuts"))
+        self.help_button.setToolTip(self.tr("Keyboard shortcuts (F1)"))
         self.conversation = ConversationView()
         self.latency = LatencyView()
         self.status = StatusLine()
@@ -122,15 +139,15 @@ class MainWindow(QMainWindow):
         self.listening_mode = ListeningModeBox()
         self.wake_phrase = "Hey Jarvis"  # said by the state line in wake-word mode
         self.shortcut_label = ""  # the global talk shortcut ("Ctrl+Alt+Space"), if one works
-        self.stop_button = QPushButton("&Stop")
-        self.stop_button.setAccessibleName("Stop")
-        self.stop_button.setToolTip("Stop listening or speaking at once (Esc)")
+        self.stop_button = QPushButton(self.tr("&Stop"))
+        self.stop_button.setAccessibleName(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop listening or speaking at once (Esc)"))
         self.message = QLineEdit()
-        self.message.setPlaceholderText("Or type a message and press Enter")
-        self.message.setAccessibleName("Message")
+        self.message.setPlaceholderText(self.tr("Or type a message and press Enter"))
+        self.message.setAccessibleName(self.tr("Message"))
         self.message.setClearButtonEnabled(True)
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send the message")
+        self.send_button = QPushButton(self.tr("Send"))
+        self.send_button.setAccessibleName(self.tr("Send the message"))
         self.read_aloud_box = ReadAloudBox()
 
         top = QHBoxLayout()
@@ -141,6 +158,7 @@ class MainWindow(QMainWindow):
             self.new_button,
             self.history_button,
             self.settings_button,
+            self.help_button,
         ):
             top.addWidget(widget)
         self.message_row = QWidget()
@@ -181,6 +199,7 @@ class MainWindow(QMainWindow):
             self.new_button,
             self.history_button,
             self.settings_button,
+            self.help_button,
             self.banner.retry_button,
             self.banner.settings_button,
             *self.model_banner.buttons(),
@@ -198,6 +217,7 @@ class MainWindow(QMainWindow):
         self.new_button.clicked.connect(self.new_conversation)
         self.history_button.clicked.connect(self.history_requested)
         self.settings_button.clicked.connect(self.settings_requested)
+        self.help_button.clicked.connect(self.show_shortcuts)
         self.timings_button.toggled.connect(self.latency.setVisible)
         self.mode_switch.mode_changed.connect(self.set_mode)
         self.listening_mode.mode_chosen.connect(self.listening_mode_chosen)
@@ -217,16 +237,85 @@ class MainWindow(QMainWindow):
         )
         self.bridge.notice.connect(self._notice)
         self.bridge.turn_finished.connect(self._turn_finished)
-        shortcuts: list[tuple[str, Callable[[], object]]] = [
-            ("Escape", self._stop),
-            ("Ctrl+N", self.new_conversation),
-            ("Ctrl+L", self.listening_mode.showPopup),
-            ("Ctrl+H", self.history_requested.emit),
-            ("Ctrl+,", self.settings_requested.emit),
-            *((f"Ctrl+{n + 1}", lambda m=mode: self.set_mode(m)) for n, mode in enumerate(Mode)),
+        self._bind_keys()
+
+    def _bind_keys(self) -> None:
+        """The window's shortcuts, each with what it does: the shortcuts sheet (F1) lists them
+        from here, so a key added here is listed there too."""
+        tab = self.mode_switch.tabText
+        shortcuts: list[tuple[QKeySequence | str, str, Callable[[], object]]] = [
+            ("Escape", self.tr("Stop listening or speaking at once"), self._stop),
+            ("Ctrl+N", self.tr("New conversation"), self.new_conversation),
+            (
+                "Ctrl+L",
+                self.tr("Choose how a turn begins (push-to-talk, hands-free…)"),
+                (self.listening_mode.showPopup),
+            ),
+            ("Ctrl+H", self.tr("History of conversations"), self.history_requested.emit),
+            ("Ctrl+,", self.tr("Settings"), self.settings_requested.emit),
+            *(
+                (
+                    f"Ctrl+{n + 1}",
+                    self.tr("Go to {}").format(tab(n)),
+                    lambda m=mode: self.set_mode(m),
+                )
+                for n, mode in enumerate(Mode)
+            ),
+            ("F1", self.tr("This list of keyboard shortcuts"), self.show_shortcuts),
         ]
-        for keys, action in shortcuts:
-            QShortcut(QKeySequence(keys), self, action)
+        for keys, does, action in shortcuts:
+            shortcut = QShortcut(QKeySequence(keys), self, action)
+            shortcut.setWhatsThis(does)
+        for shortcut in self.read_aloud_box.findChildren(QShortcut):  # Ctrl+Enter in its text
+            shortcut.setWhatsThis(self.tr("Read the text aloud (in Read aloud)"))
+
+    # ---- help --------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> ShortcutsSheet:
+        """The keyboard shortcuts sheet, gathered now from the window's real bindings (the talk
+        mode, the global shortcut and the page shown change what is listed)."""
+        if self.shortcuts_sheet is not None:
+            self.shortcuts_sheet.close()
+        sheet = ShortcutsSheet(
+            [
+                (self.tr("Talking"), self._talk_keys()),
+                (self.tr("Shortcuts"), shortcut_bindings(self)),
+                (self.tr("Buttons"), mnemonic_bindings(self)),
+            ],
+            self,
+        )
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.destroyed.connect(lambda: setattr(self, "shortcuts_sheet", None))
+        self.shortcuts_sheet = sheet
+        sheet.open()
+        return sheet
+
+    def _talk_keys(self) -> list[Binding]:
+        """Keys that are not QShortcuts: Space (SpaceToTalk), Enter in the message box and the
+        global shortcut (bound outside Qt, named by the app)."""
+        space = shown_keys(QKeySequence(Qt.Key.Key_Space))
+        keys = [
+            Binding(
+                space,
+                self.tr("Hold to talk; let go when you are done")
+                if self.talk.mode == "hold"
+                else self.tr("Press to talk; press again when you are done"),
+            ),
+            Binding(
+                shown_keys(QKeySequence(Qt.Key.Key_Return)),
+                self.tr("Send the typed message (in the message box)"),
+            ),
+        ]
+        if self.shortcut_label:
+            keys.append(Binding(self.shortcut_label, self.tr("Talk from any application")))
+        else:
+            keys.append(
+                Binding(
+                    "—",
+                    self.tr("Talk from any application: choose a shortcut in Settings > Audio"),
+                )
+            )
+        return keys
 
     # ---- what the app tells the window ---------------------------------------------------
 
@@ -414,45 +503,59 @@ class MainWindow(QMainWindow):
         match state:
             case TurnState.LOADING:
                 doing = self._loading[0] or detail
-                return (f"Getting ready: {doing}" if doing else "Getting ready…"), Activity.BUSY
+                said = self.tr("Getting ready: {}").format(doing) if doing else None
+                return (said or self.tr("Getting ready…")), Activity.BUSY
             case TurnState.READY:
-                return (f"Ready. {self._hint}" if self._hint else self._ready_text()), Activity.IDLE
+                if self._hint:
+                    return self.tr("Ready. {}").format(self._hint), Activity.IDLE
+                return self._ready_text(), Activity.IDLE
             case TurnState.LISTENING:
                 if self.listening_mode.mode is not ListeningMode.PUSH_TO_TALK and not (
                     self.talk.talking
                 ):
-                    return "Listening… I answer when you pause.", Activity.LISTENING
-                done = "let go of Talk" if holding else "click Talk again"
-                return f"Listening… {done} when you are done.", Activity.LISTENING
+                    return self.tr("Listening… I answer when you pause."), Activity.LISTENING
+                if holding:
+                    return self.tr("Listening… let go of Talk when you are done."), (
+                        Activity.LISTENING
+                    )
+                return self.tr("Listening… click Talk again when you are done."), (
+                    Activity.LISTENING
+                )
             case TurnState.TRANSCRIBING:
-                return "Transcribing what you said…", Activity.BUSY
+                return self.tr("Transcribing what you said…"), Activity.BUSY
             case TurnState.THINKING:
-                return (detail or "Thinking…"), Activity.BUSY
+                return (detail or self.tr("Thinking…")), Activity.BUSY
             case TurnState.SPEAKING:
                 if self.mode is Mode.READ_ALOUD:
-                    return "Reading aloud… press Stop (Esc) to end.", Activity.SPEAKING
+                    return self.tr("Reading aloud… press Stop (Esc) to end."), Activity.SPEAKING
                 if detail:  # the model is slow to write the rest
-                    return f"Speaking… {detail}", Activity.SPEAKING
-                return "Speaking… press Talk to interrupt, or Stop (Esc).", Activity.SPEAKING
+                    return self.tr("Speaking… {}").format(detail), Activity.SPEAKING
+                return self.tr("Speaking… press Talk to interrupt, or Stop (Esc)."), (
+                    Activity.SPEAKING
+                )
             case _:
-                return (detail or "Something went wrong. Try again."), Activity.ERROR
+                return (detail or self.tr("Something went wrong. Try again.")), Activity.ERROR
 
     def _ready_text(self) -> str:
-        keys = f"Space, or {self.shortcut_label} anywhere" if self.shortcut_label else "Space"
+        keys = (
+            self.tr("Space, or {} anywhere").format(self.shortcut_label)
+            if self.shortcut_label
+            else self.tr("Space")
+        )
         how = (
-            f"Hold Talk (or {keys})"
+            self.tr("Hold Talk (or {})").format(keys)
             if self.talk.mode == "hold"
-            else f"Click Talk (or press {keys})"
+            else self.tr("Click Talk (or press {})").format(keys)
         )
         if self.mode is Mode.READ_ALOUD:
-            return "Ready. Type or paste text, then press Read aloud."
+            return self.tr("Ready. Type or paste text, then press Read aloud.")
         if self.listening_mode.mode is ListeningMode.HANDS_FREE:
-            return "Hands-free: listening. Just speak; I answer when you pause."
+            return self.tr("Hands-free: listening. Just speak; I answer when you pause.")
         if self.listening_mode.mode is ListeningMode.WAKE_WORD:
-            return f"Wake word: waiting for “{self.wake_phrase}”, then speak."
+            return self.tr("Wake word: waiting for “{}”, then speak.").format(self.wake_phrase)
         if self.mode is Mode.DICTATION:
-            return f"Ready to take dictation. {how} and speak."
-        return f"Ready. {how} and speak, or type a message."
+            return self.tr("Ready to take dictation. {} and speak.").format(how)
+        return self.tr("Ready. {} and speak, or type a message.").format(how)
 
     def _user_speaking(self, committed: str, tentative: str) -> None:
         dictation = self.mode is Mode.DICTATION

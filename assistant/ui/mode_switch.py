@@ -7,17 +7,23 @@ from enum import Enum
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabBar, QWidget
 
+from assistant.ui.translation import QT_TRANSLATE_NOOP
+
 
 class Mode(Enum):
-    CONVERSATION = "Conversation"
-    DICTATION = "Dictation"
-    READ_ALOUD = "Read aloud"
+    CONVERSATION = QT_TRANSLATE_NOOP("ModeSwitch", "Conversation")
+    DICTATION = QT_TRANSLATE_NOOP("ModeSwitch", "Dictation")
+    READ_ALOUD = QT_TRANSLATE_NOOP("ModeSwitch", "Read aloud")
 
 
 _HINTS = {
-    Mode.CONVERSATION: "Talk or type to the assistant; it answers out loud.",
-    Mode.DICTATION: "Speak; what you said is written down and copied to the clipboard.",
-    Mode.READ_ALOUD: "Type or paste text and hear it read aloud.",
+    Mode.CONVERSATION: QT_TRANSLATE_NOOP(
+        "ModeSwitch", "Talk or type to the assistant; it answers out loud."
+    ),
+    Mode.DICTATION: QT_TRANSLATE_NOOP(
+        "ModeSwitch", "Speak; what you said is written down and copied to the clipboard."
+    ),
+    Mode.READ_ALOUD: QT_TRANSLATE_NOOP("ModeSwitch", "Type or paste text and hear it read aloud."),
 }
 
 
@@ -26,12 +32,12 @@ class ModeSwitch(QTabBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Mode")
+        self.setAccessibleName(self.tr("Mode"))
         self.setDrawBase(False)
         self.setExpanding(False)
         for index, mode in enumerate(Mode):
-            self.addTab(mode.value)
-            self.setTabToolTip(index, f"{_HINTS[mode]} (Ctrl+{index + 1})")
+            self.addTab(self.tr(mode.value))
+            self.setTabToolTip(index, f"{self.tr(_HINTS[mode])} (Ctrl+{index + 1})")
         self.currentChanged.connect(lambda index: self.mode_changed.emit(self.mode))
 
     @property

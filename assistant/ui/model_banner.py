@@ -32,7 +32,7 @@ class ModelBanner(QFrame):
         super().__init__(parent)
         self.builtin_available = False  # whether the built-in model is installed (app.py knows)
         self.model = ""  # the setting that named the missing model
-        self.setAccessibleName("The speech model is missing")
+        self.setAccessibleName(self.tr("The speech model is missing"))
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.message = QLabel()
@@ -45,11 +45,15 @@ class ModelBanner(QFrame):
         self.refusal = CheckResult()  # why a chosen folder will not do
         self.refusal.hide()
         self.retry_button = QPushButton()
-        self.folder_button = QPushButton("&Choose a folder…")
-        self.folder_button.setAccessibleName("Choose a folder that holds the speech model")
-        self.builtin_button = QPushButton("Use the &built-in model")
-        self.builtin_button.setAccessibleName("Use the built-in speech model (English, small)")
-        self.builtin_button.setToolTip("The tiny English model that comes with the assistant")
+        self.folder_button = QPushButton(self.tr("&Choose a folder…"))
+        self.folder_button.setAccessibleName(self.tr("Choose a folder that holds the speech model"))
+        self.builtin_button = QPushButton(self.tr("Use the &built-in model"))
+        self.builtin_button.setAccessibleName(
+            self.tr("Use the built-in speech model (English, small)")
+        )
+        self.builtin_button.setToolTip(
+            self.tr("The tiny English model that comes with the assistant")
+        )
         self.retry_button.clicked.connect(self._retry)
         self.folder_button.clicked.connect(self._choose_folder)
         self.builtin_button.clicked.connect(lambda: self._choose(BUILT_IN))
@@ -75,11 +79,15 @@ class ModelBanner(QFrame):
         a download of the same model."""
         self.model = model
         if model == BUILT_IN:
-            self.message.setText("The built-in speech model is missing from this installation.")
+            self.message.setText(
+                self.tr("The built-in speech model is missing from this installation.")
+            )
         else:
             self.message.setText(
-                f"The speech model {model} is not on this computer, and it could not be "
-                "downloaded just now."
+                self.tr(
+                    "The speech model {} is not on this computer, and it could not be "
+                    "downloaded just now."
+                ).format(model)
             )
         self.message.setToolTip(why)
         self.setAccessibleDescription(why or self.message.text())
@@ -93,13 +101,13 @@ class ModelBanner(QFrame):
         for button in self.buttons():
             button.setEnabled(not trying)
         if trying:
-            self.retry_button.setText("Trying…")
+            self.retry_button.setText(self.tr("Trying…"))
         elif self.model == BUILT_IN:
-            self.retry_button.setText(f"&Download it ({BUILT_IN_DOWNLOAD}, 75 MB)")
-            self.retry_button.setAccessibleName("Download the built-in speech model")
+            self.retry_button.setText(self.tr("&Download it ({}, 75 MB)").format(BUILT_IN_DOWNLOAD))
+            self.retry_button.setAccessibleName(self.tr("Download the built-in speech model"))
         else:
-            self.retry_button.setText("Try a&gain")
-            self.retry_button.setAccessibleName("Try again to download the speech model")
+            self.retry_button.setText(self.tr("Try a&gain"))
+            self.retry_button.setAccessibleName(self.tr("Try again to download the speech model"))
 
     def _choose(self, model: str) -> None:
         self.set_trying(True)  # now: a second click starts nothing while the choice is applied
@@ -116,14 +124,16 @@ class ModelBanner(QFrame):
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Choose the folder that holds the speech model", str(Path.home())
+            self, self.tr("Choose the folder that holds the speech model"), str(Path.home())
         )
         if not folder:
             return  # the user changed their mind
         if not (Path(folder) / MODEL_FILE).is_file():
             self.refusal.show_failure(
-                f"The folder {folder} holds no speech model: a Whisper model folder has a file "
-                f"called {MODEL_FILE} in it. Choose the folder that has it."
+                self.tr(
+                    "The folder {0} holds no speech model: a Whisper model folder has a file "
+                    "called {1} in it. Choose the folder that has it."
+                ).format(folder, MODEL_FILE)
             )
             self.refusal.show()
             return

@@ -13,14 +13,16 @@ class ReadAloudBox(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.text = QPlainTextEdit()
-        self.text.setAccessibleName("Text to read aloud")
-        self.text.setPlaceholderText("Type or paste text here, then press Read aloud (Ctrl+Enter).")
+        self.text.setAccessibleName(self.tr("Text to read aloud"))
+        self.text.setPlaceholderText(
+            self.tr("Type or paste text here, then press Read aloud (Ctrl+Enter).")
+        )
         self.text.setTabChangesFocus(True)
         lines = self.text.fontMetrics().lineSpacing()
         self.text.setMinimumHeight(lines * 4)
         self.text.setMaximumHeight(lines * 9)
-        self.read_button = QPushButton("&Read aloud")
-        self.read_button.setAccessibleName("Read aloud")
+        self.read_button = QPushButton(self.tr("&Read aloud"))
+        self.read_button.setAccessibleName(self.tr("Read aloud"))
         self.read_button.clicked.connect(self._read)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self.text, self._read)

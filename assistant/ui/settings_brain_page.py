@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,17 +26,18 @@ from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.model_field import ModelField
 from assistant.ui.settings_page import SettingsPage
 from assistant.ui.tasks import BackgroundTasks
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 CUSTOM = "custom"
+# Shown through tr(): the names that say where the service runs are translated.
 PRESET_NAMES = {
-    "ollama": "Ollama on this computer",
-    "lmstudio": "LM Studio on this computer",
-    "llamacpp": "llama.cpp server on this computer",
+    "ollama": QT_TRANSLATE_NOOP("BrainPage", "Ollama on this computer"),
+    "lmstudio": QT_TRANSLATE_NOOP("BrainPage", "LM Studio on this computer"),
+    "llamacpp": QT_TRANSLATE_NOOP("BrainPage", "llama.cpp server on this computer"),
     "openai": "OpenAI",
     "deepseek": "DeepSeek",
-    "volcano_ark": "Volcano Ark (Doubao)",
+    "volcano_ark": QT_TRANSLATE_NOOP("BrainPage", "Volcano Ark (Doubao)"),
 }
-ALLOW_LAN = "Allow this computer"
 
 # Asks the app for the models of the service as the dialog shows it (address, key, allowed hosts).
 ModelLister = Callable[[], Awaitable[list[str]]]
@@ -43,15 +45,16 @@ ModelLister = Callable[[], Awaitable[list[str]]]
 
 def lan_risk(host: str) -> str:
     """The one sentence said before plain http to a computer on the home network is allowed."""
-    return (
-        f"The server at {host} is on your network and uses plain http: traffic on your home "
+    return QCoreApplication.translate(
+        "BrainPage",
+        "The server at {host} is on your network and uses plain http: traffic on your home "
         "network is not encrypted (anyone on it could read the conversation), and no API key, "
-        "cloud or other, is ever sent there."
-    )
+        "cloud or other, is ever sent there.",
+    ).format(host=host)
 
 
 class BrainPage(SettingsPage):
-    title = "Language model"
+    title = QT_TRANSLATE_NOOP("BrainPage", "Language model")
 
     def __init__(
         self,
@@ -67,14 +70,16 @@ class BrainPage(SettingsPage):
         self._listed_for = ""  # the address whose models the list shows (or is asking for)
         self.preset = QComboBox()
         for name in presets:
-            self.preset.addItem(PRESET_NAMES.get(name, name.replace("_", " ").title()), name)
-        self.preset.addItem("Another address (OpenAI-compatible)", CUSTOM)
+            self.preset.addItem(
+                self.tr(PRESET_NAMES.get(name, name.replace("_", " ").title())), name
+            )
+        self.preset.addItem(self.tr("Another address (OpenAI-compatible)"), CUSTOM)
         self.url = QLineEdit()
-        self.url.setPlaceholderText("https://api.example.com/v1")
+        self.url.setPlaceholderText(self.tr("https://api.example.com/v1"))
         self.lan_notice = QWidget()
         self.lan_words = QLabel()
         self.lan_words.setWordWrap(True)
-        self.allow_lan = QPushButton(f"&{ALLOW_LAN}")
+        self.allow_lan = QPushButton(self.tr("&Allow this computer"))
         self.model = ModelField()
         self.models_result = CheckResult()
         self.system_prompt = QPlainTextEdit()
@@ -84,7 +89,7 @@ class BrainPage(SettingsPage):
         self.system_prompt.setMaximumHeight(lines * 7)
         # Preferred, not Expanding: the form's spare room goes below the last row.
         self.system_prompt.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.test_button = QPushButton("&Test the connection")
+        self.test_button = QPushButton(self.tr("&Test the connection"))
         self.result = CheckResult()
         self._lay_out()
         self.preset.activated.connect(self._use_preset)
@@ -95,12 +100,14 @@ class BrainPage(SettingsPage):
         self.model.opened.connect(self._fill_models_if_stale)
 
     def _lay_out(self) -> None:
-        self.add_field("&Service:", "llm.preset", self.preset)
+        self.add_field(self.tr("&Service:"), "llm.preset", self.preset)
         self.add_field(
-            "&Address:",
+            self.tr("&Address:"),
             "llm.base_url",
             self.url,
-            "Cloud services need https. If the service needs a key, add it under API keys.",
+            self.tr(
+                "Cloud services need https. If the service needs a key, add it under API keys."
+            ),
         )
         notice = QHBoxLayout(self.lan_notice)
         notice.setContentsMargins(0, 0, 0, 0)
@@ -108,13 +115,15 @@ class BrainPage(SettingsPage):
         notice.addWidget(self.allow_lan)
         self.form.addRow("", self.lan_notice)
         self.lan_notice.hide()
-        self.add_field("&Model:", "llm.model", self.model)
+        self.add_field(self.tr("&Model:"), "llm.model", self.model)
         self.form.addRow("", self.models_result)
         self.add_field(
-            "S&ystem prompt:",
+            self.tr("S&ystem prompt:"),
             "llm.system_prompt",
             self.system_prompt,
-            "How the assistant should behave. Answers are spoken, so ask for short sentences.",
+            self.tr(
+                "How the assistant should behave. Answers are spoken, so ask for short sentences."
+            ),
         )
         test_line = QHBoxLayout()
         test_line.addWidget(self.test_button)
@@ -201,7 +210,7 @@ class BrainPage(SettingsPage):
 
     async def _fill(self, url: str) -> None:
         assert self._list_models is not None
-        self.models_result.show_progress("Asking the service which models it has…")
+        self.models_result.show_progress(self.tr("Asking the service which models it has…"))
         try:
             names = await self._list_models()
         except AssistantError as error:
@@ -216,10 +225,14 @@ class BrainPage(SettingsPage):
         self.model.offer(names)
         if names:
             self.models_result.show_success(
-                f"{len(names)} models on this service; pick one, or type another name."
+                self.tr("{count} models on this service; pick one, or type another name.").format(
+                    count=len(names)
+                )
             )
         else:
             self.models_result.show_failure(
-                "The service lists no models. Type the model's name (for Ollama: ollama pull "
-                "NAME on the server first)."
+                self.tr(
+                    "The service lists no models. Type the model's name (for Ollama: ollama pull "
+                    "NAME on the server first)."
+                )
             )

@@ -86,8 +86,8 @@ class SettingsDialog(QDialog):
         environ: Mapping[str, str] = os.environ,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
-        self.setAccessibleName("Settings")
+        self.setWindowTitle(self.tr("Settings"))
+        self.setAccessibleName(self.tr("Settings"))
         self.settings_actions = actions
         self.tasks = BackgroundTasks()
         self._settings = settings
@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         ]
         self.tabs = QTabWidget()
         for page in self.pages:
-            self.tabs.addTab(self._scrolling(page), page.title)
+            self.tabs.addTab(self._scrolling(page), page.tr(page.title))
             page.load(settings)
         self.problem = CheckResult()
         self.buttons = QDialogButtonBox(
@@ -236,9 +236,11 @@ class SettingsDialog(QDialog):
             self.brain.test_button,
             self.brain.result,
             "llm.",
-            "Asking the service…",
+            self.tr("Asking the service…"),
             self.settings_actions.test_brain,
-            lambda edited: f"It works: {edited.llm.base_url} answered.",
+            lambda edited: self.tr("It works: {address} answered.").format(
+                address=edited.llm.base_url
+            ),
         )
         self._start(test.button, self._run_test(test))
 
@@ -247,9 +249,9 @@ class SettingsDialog(QDialog):
             self.voice.test_button,
             self.voice.result,
             "tts.",
-            "Speaking a sample…",
+            self.tr("Speaking a sample…"),
             self.settings_actions.test_voice,
-            lambda edited: (
+            lambda edited: self.tr(
                 "The sample was played. If you heard nothing, check the speaker under Audio."
             ),
         )
@@ -262,7 +264,7 @@ class SettingsDialog(QDialog):
         try:
             edited = self._tested(test.prefix)
             if edited is None:
-                test.result.show_failure("Fix the marked setting first, then test again.")
+                test.result.show_failure(self.tr("Fix the marked setting first, then test again."))
                 return
             await test.action(edited, self.keys.secrets_in_use())
         except AssistantError as error:

@@ -10,22 +10,38 @@ from collections.abc import Mapping
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from assistant.config import SECRET_ENV_VARS, Secrets, Settings
-from assistant.ui.settings_page import SettingsPage
+from assistant.ui.settings_page import SettingsPage, plain_label
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
+# Each key's name, label and hint; the page shows the label and hint through tr().
 KEYS = [
-    ("llm_api_key", "&Language model key:", "For the language model service, if it needs one."),
-    ("openai_api_key", "&OpenAI key:", "For OpenAI speech, and transcription on the same server."),
-    ("volcano_token", "&Volcano Engine token:", "The access token for Volcano Engine speech."),
+    (
+        "llm_api_key",
+        QT_TRANSLATE_NOOP("KeysPage", "&Language model key:"),
+        QT_TRANSLATE_NOOP("KeysPage", "For the language model service, if it needs one."),
+    ),
+    (
+        "openai_api_key",
+        QT_TRANSLATE_NOOP("KeysPage", "&OpenAI key:"),
+        QT_TRANSLATE_NOOP("KeysPage", "For OpenAI speech, and transcription on the same server."),
+    ),
+    (
+        "volcano_token",
+        QT_TRANSLATE_NOOP("KeysPage", "&Volcano Engine token:"),
+        QT_TRANSLATE_NOOP("KeysPage", "The access token for Volcano Engine speech."),
+    ),
     (
         "stt_api_key",
-        "T&ranscription key:",
-        "For a remote transcription service on another server than OpenAI speech.",
+        QT_TRANSLATE_NOOP("KeysPage", "T&ranscription key:"),
+        QT_TRANSLATE_NOOP(
+            "KeysPage", "For a remote transcription service on another server than OpenAI speech."
+        ),
     ),
 ]
 
 
 class KeysPage(SettingsPage):
-    title = "API keys"
+    title = QT_TRANSLATE_NOOP("KeysPage", "API keys")
 
     def __init__(self, secrets: Secrets, environ: Mapping[str, str] = os.environ) -> None:
         super().__init__()
@@ -33,24 +49,27 @@ class KeysPage(SettingsPage):
         self._environ = environ
         self.edits: dict[str, QLineEdit] = {}
         self.forget_buttons: dict[str, QPushButton] = {}
-        self.hints = {name: hint for name, _, hint in KEYS}
+        self.hints = {name: self.tr(hint) for name, _, hint in KEYS}
         self.states: dict[str, str] = {}
         intro = QLabel(
-            "Keys are kept in your system's keyring, never in the settings file. A saved key is "
-            "never shown again: type a new one to replace it."
+            self.tr(
+                "Keys are kept in your system's keyring, never in the settings file. A saved key "
+                "is never shown again: type a new one to replace it."
+            )
         )
         intro.setWordWrap(True)
         self.form.addRow(intro)
-        for name, label, hint in KEYS:
-            self._add_key(name, label, hint)
+        for name, label, _ in KEYS:
+            self._add_key(name, self.tr(label), self.hints[name])
 
     def _add_key(self, name: str, label: str, hint: str) -> None:
         edit = QLineEdit()
         edit.setEchoMode(QLineEdit.EchoMode.Password)
         edit.setClearButtonEnabled(True)
-        forget = QPushButton("Forget")
+        forget = QPushButton(self.tr("Forget"))
         forget.setCheckable(True)
-        forget.setAccessibleName(f"Forget the saved {label.replace('&', '').rstrip(':')}")
+        key_name = plain_label(label)
+        forget.setAccessibleName(self.tr("Forget the saved {key}").format(key=key_name))
         row = QWidget()
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
@@ -58,7 +77,7 @@ class KeysPage(SettingsPage):
         line.addWidget(forget)
         self.edits[name], self.forget_buttons[name] = edit, forget
         self.add_field(label, f"secrets.{name}", row, hint)
-        edit.setAccessibleName(label.replace("&", "").rstrip(":"))
+        edit.setAccessibleName(key_name)
         forget.toggled.connect(lambda on, key=name: self._show_state(key))
         edit.textEdited.connect(lambda text, key=name: self._typed(key))
         self._show_state(name)
@@ -95,16 +114,19 @@ class KeysPage(SettingsPage):
         forget.setEnabled(saved and not from_environment)
         if forget.isChecked():
             edit.clear()
-            edit.setPlaceholderText("Will be removed when you save")
-            state = "The saved key will be removed from the keyring when you save."
+            edit.setPlaceholderText(self.tr("Will be removed when you save"))
+            state = self.tr("The saved key will be removed from the keyring when you save.")
         elif from_environment:
-            edit.setPlaceholderText("Set in the environment")
-            state = f"Set by the environment variable {variable}, which wins over the keyring."
+            edit.setPlaceholderText(self.tr("Set in the environment"))
+            state = self.tr(
+                "Set by the environment variable {variable}, which wins over the keyring."
+            ).format(variable=variable)
         elif saved:
-            edit.setPlaceholderText("•••••••• saved; type to replace")
-            state = "Saved in the system keyring."
+            edit.setPlaceholderText(self.tr("•••••••• saved; type to replace"))
+            state = self.tr("Saved in the system keyring.")
         else:
-            edit.setPlaceholderText("Paste the key here")
-            state = "Not set."
+            edit.setPlaceholderText(self.tr("Paste the key here"))
+            state = self.tr("Not set.")
         self.states[name] = state
-        self.fields[f"secrets.{name}"].set_hint(f"{self.hints[name]} {state}")
+        hint = self.tr("{hint} {state}").format(hint=self.hints[name], state=state)
+        self.fields[f"secrets.{name}"].set_hint(hint)

@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from assistant.config import Settings
 from assistant.ui.field_row import FieldRow
+
+# A label's mnemonic, as English ("&OpenAI key:") and Chinese ("OpenAI 密钥(&O)：") write it.
+_MNEMONIC = re.compile(r"\(&\w\)|&")
+
+
+def plain_label(label: str) -> str:
+    """The label as a screen reader says it, and a validation message names it: no mnemonic,
+    no colon, in either language."""
+    return _MNEMONIC.sub("", label).rstrip(":：").strip()
 
 
 class SettingsPage(QWidget):
@@ -30,10 +41,10 @@ class SettingsPage(QWidget):
         self, label: str, key: str, editor: QWidget, hint: str = "", form: QFormLayout | None = None
     ) -> FieldRow:
         row = FieldRow(editor, hint)
-        row.label = label.replace("&", "").rstrip(":")
+        row.label = plain_label(label)
         caption = QLabel(label)
         caption.setBuddy(editor)
-        editor.setAccessibleName(label.replace("&", "").rstrip(":"))
+        editor.setAccessibleName(plain_label(label))
         (form or self.form).addRow(caption, row)
         self.fields[key] = row
         return row

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -36,9 +37,10 @@ from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.settings_actions import ModelSize, SettingsActions
 from assistant.ui.settings_page import SettingsPage, combo_value
 from assistant.ui.tasks import BackgroundTasks
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 BUNDLED = "bundled"
-BUILT_IN_LABEL = "Built-in: tiny.en (English, works offline)"
+BUILT_IN_LABEL = QT_TRANSLATE_NOOP("SpeechPage", "Built-in: tiny.en (English, works offline)")
 MODEL_FILE = "model.bin"
 # Offered before the app has said which sizes it knows; roughly what each download weighs.
 SIZES = {
@@ -47,22 +49,34 @@ SIZES = {
     "large-v3": "3 GB", "large-v3-turbo": "1.6 GB", "turbo": "1.6 GB",
     "distil-small.en": "330 MB", "distil-medium.en": "790 MB", "distil-large-v3": "1.5 GB",
 }  # fmt: skip
+# The labels of these lists are shown through tr().
 DEVICES = [
-    ("cpu", "Processor (CPU): works everywhere"),
-    ("cuda", "NVIDIA graphics card (CUDA)"),
-    ("auto", "The graphics card if there is one, else the processor"),
+    ("cpu", QT_TRANSLATE_NOOP("SpeechPage", "Processor (CPU): works everywhere")),
+    ("cuda", QT_TRANSLATE_NOOP("SpeechPage", "NVIDIA graphics card (CUDA)")),
+    (
+        "auto",
+        QT_TRANSLATE_NOOP("SpeechPage", "The graphics card if there is one, else the processor"),
+    ),
 ]
 COMPUTE_TYPES = ["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
                  "bfloat16", "float32", "default", "auto"]  # fmt: skip
-DETECT = "Detect automatically"
+DETECT = QT_TRANSLATE_NOOP("SpeechPage", "Detect automatically")
 LANGUAGES = [
-    ("en", "English"), ("zh", "Chinese"), ("de", "German"), ("es", "Spanish"), ("fr", "French"),
-    ("it", "Italian"), ("ja", "Japanese"), ("ko", "Korean"), ("nl", "Dutch"),
-    ("pt", "Portuguese"), ("ru", "Russian"),
-]  # fmt: skip
+    ("en", QT_TRANSLATE_NOOP("SpeechPage", "English")),
+    ("zh", QT_TRANSLATE_NOOP("SpeechPage", "Chinese")),
+    ("de", QT_TRANSLATE_NOOP("SpeechPage", "German")),
+    ("es", QT_TRANSLATE_NOOP("SpeechPage", "Spanish")),
+    ("fr", QT_TRANSLATE_NOOP("SpeechPage", "French")),
+    ("it", QT_TRANSLATE_NOOP("SpeechPage", "Italian")),
+    ("ja", QT_TRANSLATE_NOOP("SpeechPage", "Japanese")),
+    ("ko", QT_TRANSLATE_NOOP("SpeechPage", "Korean")),
+    ("nl", QT_TRANSLATE_NOOP("SpeechPage", "Dutch")),
+    ("pt", QT_TRANSLATE_NOOP("SpeechPage", "Portuguese")),
+    ("ru", QT_TRANSLATE_NOOP("SpeechPage", "Russian")),
+]
 CHINESE_SCRIPTS = [
-    ("simplified", "Simplified (简体字)"),
-    ("traditional", "Traditional (繁體字)"),
+    ("simplified", QT_TRANSLATE_NOOP("SpeechPage", "Simplified (简体字)")),
+    ("traditional", QT_TRANSLATE_NOOP("SpeechPage", "Traditional (繁體字)")),
 ]
 # Between the languages typed in: a comma, or the full-width comma and enumeration comma of
 # Chinese and Japanese text.
@@ -78,11 +92,18 @@ def languages_typed(text: str) -> list[str]:
 
 def size_label(name: str, downloaded: bool) -> str:
     """How a Whisper size is offered: what it understands, and whether it must be fetched."""
-    understands = "English" if name.endswith(".en") else "many languages"
-    if downloaded:
-        return f"{name} ({understands}, downloaded)"
+    if name.endswith(".en"):
+        understands = QCoreApplication.translate("SpeechPage", "English")
+    else:
+        understands = QCoreApplication.translate("SpeechPage", "many languages")
     weight = SIZES.get(name)
-    return f"{name} ({understands}, {f'{weight} ' if weight else ''}download)"
+    if downloaded:
+        said = QCoreApplication.translate("SpeechPage", "{name} ({understands}, downloaded)")
+    elif weight:
+        said = QCoreApplication.translate("SpeechPage", "{name} ({understands}, {weight} download)")
+    else:
+        said = QCoreApplication.translate("SpeechPage", "{name} ({understands}, download)")
+    return said.format(name=name, understands=understands, weight=weight)
 
 
 def looks_like_a_folder(model: str) -> bool:
@@ -90,7 +111,7 @@ def looks_like_a_folder(model: str) -> bool:
 
 
 class SpeechPage(SettingsPage):
-    title = "Speech recognition"
+    title = QT_TRANSLATE_NOOP("SpeechPage", "Speech recognition")
 
     def __init__(
         self,
@@ -108,9 +129,11 @@ class SpeechPage(SettingsPage):
         self._downloaded: set[str] = set()
         self._download: asyncio.Task[None] | None = None
         self.provider = QComboBox()
-        self.provider.addItem("On this computer (Whisper, private, works offline)", "local")
-        self.provider.addItem("An OpenAI-compatible transcription service", "openai")
-        self.add_field("&Where:", "stt.provider", self.provider)
+        self.provider.addItem(
+            self.tr("On this computer (Whisper, private, works offline)"), "local"
+        )
+        self.provider.addItem(self.tr("An OpenAI-compatible transcription service"), "openai")
+        self.add_field(self.tr("&Where:"), "stt.provider", self.provider)
         self._build_model()
         self._build_download()
         self._build_language()
@@ -118,8 +141,12 @@ class SpeechPage(SettingsPage):
         self.remote_url = QLineEdit()
         self.remote_model = QLineEdit()
         self.remote = QFormLayout()
-        self.add_field("Service &URL:", "stt.openai.base_url", self.remote_url, form=self.remote)
-        self.add_field("Service m&odel:", "stt.openai.model", self.remote_model, form=self.remote)
+        self.add_field(
+            self.tr("Service &URL:"), "stt.openai.base_url", self.remote_url, form=self.remote
+        )
+        self.add_field(
+            self.tr("Service m&odel:"), "stt.openai.model", self.remote_model, form=self.remote
+        )
         self.form.addRow(self.remote)
         self.provider.currentIndexChanged.connect(self._show_provider)
         self.model.currentIndexChanged.connect(self._model_changed)
@@ -128,8 +155,8 @@ class SpeechPage(SettingsPage):
 
     def _build_model(self) -> None:
         self.model = QComboBox()
-        self.browse = QPushButton("&Browse…")
-        self.browse.setAccessibleName("Choose a folder that holds a Whisper model")
+        self.browse = QPushButton(self.tr("&Browse…"))
+        self.browse.setAccessibleName(self.tr("Choose a folder that holds a Whisper model"))
         self.browse.clicked.connect(self._choose_folder)
         row = QWidget()
         line = QHBoxLayout(row)
@@ -137,22 +164,24 @@ class SpeechPage(SettingsPage):
         line.addWidget(self.model, 1)
         line.addWidget(self.browse)
         self.add_field(
-            "&Model:",
+            self.tr("&Model:"),
             "stt.model",
             row,
-            "The built-in model is quick and works offline. Larger ones understand more but are "
-            "slower; each is downloaded once. A folder must hold a Whisper model in CTranslate2 "
-            f"format ({MODEL_FILE}).",
+            self.tr(
+                "The built-in model is quick and works offline. Larger ones understand more but "
+                "are slower; each is downloaded once. A folder must hold a Whisper model in "
+                "CTranslate2 format ({file})."
+            ).format(file=MODEL_FILE),
         )
-        self.model.setAccessibleName("Model")
+        self.model.setAccessibleName(self.tr("Model"))
 
     def _build_download(self) -> None:
-        self.download_button = QPushButton("&Download")
+        self.download_button = QPushButton(self.tr("&Download"))
         self.download_button.clicked.connect(self._start_download)
         self.download_bar = QProgressBar()
-        self.download_bar.setAccessibleName("Download progress")
-        self.cancel_button = QPushButton("Cancel download")
-        self.cancel_button.setAccessibleName("Cancel the download")
+        self.download_bar.setAccessibleName(self.tr("Download progress"))
+        self.cancel_button = QPushButton(self.tr("Cancel download"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel the download"))
         self.cancel_button.clicked.connect(self._cancel_download)
         self.download_result = CheckResult()
         self.download_row = QWidget()
@@ -170,60 +199,71 @@ class SpeechPage(SettingsPage):
     def _build_language(self) -> None:
         self.language = QComboBox()
         self.language.setEditable(True)
-        self.language.addItem(DETECT, "")
+        self.language.addItem(self.tr(DETECT), "")
         for code, name in LANGUAGES:
-            self.language.addItem(f"{name} ({code})", code)
+            self.language.addItem(f"{self.tr(name)} ({code})", code)
         self.add_field(
-            "&Language:",
+            self.tr("&Language:"),
             "stt.language",
             self.language,
-            "Naming the language makes short phrases more reliable. English-only models "
-            "(.en) understand only English.",
+            self.tr(
+                "Naming the language makes short phrases more reliable. English-only models "
+                "(.en) understand only English."
+            ),
         )
         system = ", ".join(language_name(code) for code in preferred_languages([], self._environ))
         self.languages = QLineEdit()
-        self.languages.setPlaceholderText("e.g. en, de, zh")
+        self.languages.setPlaceholderText(self.tr("e.g. en, de, zh"))
         self.add_field(
-            "Languages you &speak:",
+            self.tr("Languages you &speak:"),
             "stt.languages",
             self.languages,
-            "Codes or names, separated by commas (en, Deutsch, 中文): detection picks among "
-            f"them, which is surer on short phrases. Empty: your system's and English ({system}).",
+            self.tr(
+                "Codes or names, separated by commas (en, Deutsch, 中文): detection picks among "
+                "them, which is surer on short phrases. Empty: your system's and English "
+                "({languages})."
+            ).format(languages=system),
         )
         self.chinese_script = QComboBox()
-        followed = dict(CHINESE_SCRIPTS)[chinese_script("auto", self._environ)]
-        self.chinese_script.addItem(f"Follow the system: {followed}", "auto")
+        followed = self.tr(dict(CHINESE_SCRIPTS)[chinese_script("auto", self._environ)])
+        self.chinese_script.addItem(
+            self.tr("Follow the system: {script}").format(script=followed), "auto"
+        )
         for script, label in CHINESE_SCRIPTS:
-            self.chinese_script.addItem(label, script)
+            self.chinese_script.addItem(self.tr(label), script)
         self.add_field(
-            "&Chinese characters:",
+            self.tr("&Chinese characters:"),
             "stt.chinese_script",
             self.chinese_script,
-            "What Mandarin is written in: Simplified (mainland China, Singapore) or Traditional "
-            "(Taiwan, Hong Kong, Macao).",
+            self.tr(
+                "What Mandarin is written in: Simplified (mainland China, Singapore) or "
+                "Traditional (Taiwan, Hong Kong, Macao)."
+            ),
         )
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("e.g. Anna Kowalski, Kubernetes, Zürich")
+        self.prompt.setPlaceholderText(self.tr("e.g. Anna Kowalski, Kubernetes, Zürich"))
         self.add_field(
-            "&Names you say often:",
+            self.tr("&Names you say often:"),
             "stt.initial_prompt",
             self.prompt,
-            "Names and words the model should expect, written the way you want them spelled.",
+            self.tr(
+                "Names and words the model should expect, written the way you want them spelled."
+            ),
         )
 
     def _build_hardware(self) -> None:
         self.device = QComboBox()
         for name, label in DEVICES:
-            self.device.addItem(label, name)
-        self.add_field("&Runs on:", "stt.device", self.device)
+            self.device.addItem(self.tr(label), name)
+        self.add_field(self.tr("&Runs on:"), "stt.device", self.device)
         self.compute_type = QComboBox()
         self.compute_type.setEditable(True)
         self.compute_type.addItems(COMPUTE_TYPES)
         self.add_field(
-            "&Precision:",
+            self.tr("&Precision:"),
             "stt.compute_type",
             self.compute_type,
-            "int8 is the fastest on a processor; float16 suits graphics cards.",
+            self.tr("int8 is the fastest on a processor; float16 suits graphics cards."),
         )
 
     # ---- the settings --------------------------------------------------------------------
@@ -253,7 +293,7 @@ class SpeechPage(SettingsPage):
         stt.provider = self.provider.currentData()
         stt.model = self.chosen_model()
         language = combo_value(self.language)
-        stt.language = None if language in ("", DETECT) else language
+        stt.language = None if language in ("", DETECT, self.tr(DETECT)) else language
         stt.initial_prompt = self.prompt.text().strip()
         stt.languages = languages_typed(self.languages.text())
         stt.chinese_script = self.chinese_script.currentData()
@@ -286,11 +326,12 @@ class SpeechPage(SettingsPage):
     def _fill_models(self, chosen: str) -> None:
         self.model.blockSignals(True)  # one change signal at the end, not one per item
         self.model.clear()
-        self.model.addItem(BUILT_IN_LABEL, BUNDLED)
+        self.model.addItem(self.tr(BUILT_IN_LABEL), BUNDLED)
         for name in self._sizes:
             self.model.addItem(size_label(name, name in self._downloaded), name)
         if chosen and self.model.findData(chosen) < 0:
-            shown = f"Folder: {chosen}" if looks_like_a_folder(chosen) else chosen
+            folder = looks_like_a_folder(chosen)
+            shown = self.tr("Folder: {folder}").format(folder=chosen) if folder else chosen
             self.model.addItem(shown, chosen)
         self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
         self.model.blockSignals(False)
@@ -298,7 +339,7 @@ class SpeechPage(SettingsPage):
 
     def _choose_folder(self) -> None:
         # open(), not exec(): a nested event loop would stall the app's asyncio tasks.
-        dialog = QFileDialog(self, "Choose the folder that holds a Whisper model")
+        dialog = QFileDialog(self, self.tr("Choose the folder that holds a Whisper model"))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly)
         dialog.fileSelected.connect(self.use_folder)
@@ -309,8 +350,10 @@ class SpeechPage(SettingsPage):
         row = self.fields["stt.model"]
         if not (Path(folder) / MODEL_FILE).is_file():
             row.mark(
-                f"The folder {folder} holds no Whisper model: it has no {MODEL_FILE}. Choose "
-                "the folder that has it."
+                self.tr(
+                    "The folder {folder} holds no Whisper model: it has no {file}. Choose the "
+                    "folder that has it."
+                ).format(folder=folder, file=MODEL_FILE)
             )
             return
         row.clear()
@@ -336,7 +379,9 @@ class SpeechPage(SettingsPage):
         downloading = self._download is not None
         needed = self._needs_download()
         if needed and not downloading:
-            self.download_button.setText(f"&Download {self.chosen_model()}")
+            self.download_button.setText(
+                self.tr("&Download {model}").format(model=self.chosen_model())
+            )
         said = bool(self.download_result.text())
         self.download_button.setVisible(needed or downloading)
         self.download_result.setVisible(said)  # an empty line would only leave a gap
@@ -366,12 +411,16 @@ class SpeechPage(SettingsPage):
 
     async def _download_model(self, name: str) -> None:
         self._show_downloading(True)
-        self.download_result.show_progress(f"Downloading the speech model {name}…")
+        self.download_result.show_progress(
+            self.tr("Downloading the speech model {model}…").format(model=name)
+        )
         self.download_result.show()
         try:
             await self._actions.download_model(name, self._show_progress)
         except asyncio.CancelledError:
-            self.download_result.show_progress(f"The download of {name} was cancelled.")
+            self.download_result.show_progress(
+                self.tr("The download of {model} was cancelled.").format(model=name)
+            )
             raise
         except AssistantError as error:
             self.download_result.show_failure(error.message)
@@ -380,7 +429,9 @@ class SpeechPage(SettingsPage):
             raise
         else:
             self._downloaded.add(name)
-            self.download_result.show_success(f"{name} is downloaded. Save to use it.")
+            self.download_result.show_success(
+                self.tr("{model} is downloaded. Save to use it.").format(model=name)
+            )
         finally:
             self._download = None
             self._show_downloading(False)

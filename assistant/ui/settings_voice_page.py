@@ -20,16 +20,24 @@ from assistant.ui.check_result import CheckResult
 from assistant.ui.settings_actions import SettingsActions
 from assistant.ui.settings_page import SettingsPage, combo_value
 from assistant.ui.tasks import BackgroundTasks
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 from assistant.ui.voices_by_language import VoicesByLanguage
 
 BUNDLED_VOICE = "bundled"
 OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
                  "shimmer"]  # fmt: skip
+# The labels are shown through tr().
 PROVIDERS = [
-    ("piper", "Offline voice on this computer (Piper, no account needed)"),
-    ("openai", "OpenAI-compatible speech service"),
-    ("volcano", "Volcano Engine (ByteDance) speech, v1"),
-    ("volcano_v3", "Volcano Engine (ByteDance) speech, v3 streaming"),
+    (
+        "piper",
+        QT_TRANSLATE_NOOP("VoicePage", "Offline voice on this computer (Piper, no account needed)"),
+    ),
+    ("openai", QT_TRANSLATE_NOOP("VoicePage", "OpenAI-compatible speech service")),
+    ("volcano", QT_TRANSLATE_NOOP("VoicePage", "Volcano Engine (ByteDance) speech, v1")),
+    (
+        "volcano_v3",
+        QT_TRANSLATE_NOOP("VoicePage", "Volcano Engine (ByteDance) speech, v3 streaming"),
+    ),
 ]
 
 
@@ -43,7 +51,7 @@ def _speed(low: float, high: float) -> QDoubleSpinBox:
 
 
 class VoicePage(SettingsPage):
-    title = "Voice"
+    title = QT_TRANSLATE_NOOP("VoicePage", "Voice")
 
     def __init__(
         self, actions: SettingsActions | None = None, tasks: BackgroundTasks | None = None
@@ -53,15 +61,15 @@ class VoicePage(SettingsPage):
         super().__init__()
         self.provider = QComboBox()
         for name, label in PROVIDERS:
-            self.provider.addItem(label, name)
-        self.add_field("&Voice service:", "tts.provider", self.provider)
+            self.provider.addItem(self.tr(label), name)
+        self.add_field(self.tr("&Voice service:"), "tts.provider", self.provider)
         # One form per service; only the chosen one is shown (and takes room).
         self.pages: list[QWidget] = []
         self._build_piper()
         self._build_openai()
         self._build_volcano()
         self._build_volcano_v3()
-        self.test_button = QPushButton("&Play a sample")
+        self.test_button = QPushButton(self.tr("&Play a sample"))
         self.result = CheckResult()
         test_line = QHBoxLayout()
         test_line.addWidget(self.test_button)
@@ -70,11 +78,13 @@ class VoicePage(SettingsPage):
         self.form.addRow("", self.result)
         self.by_language = VoicesByLanguage(actions, tasks)
         self.add_field(
-            "&Languages:",
+            self.tr("&Languages:"),
             "tts.voices",
             self.by_language,
-            "One voice per language; the voice service above speaks the others. A sentence in a "
-            "language no voice speaks is shown, not spoken.",
+            self.tr(
+                "One voice per language; the voice service above speaks the others. A sentence in "
+                "a language no voice speaks is shown, not spoken."
+            ),
         )
         self.provider.currentIndexChanged.connect(self._show_provider)
 
@@ -95,9 +105,9 @@ class VoicePage(SettingsPage):
         form = self._sub_form()
         self.piper_voice = QComboBox()
         self.piper_voice.setEditable(True)
-        self.piper_voice.addItem("Bundled: Joe (US English)", BUNDLED_VOICE)
-        browse = QPushButton("&File…")
-        browse.setAccessibleName("Choose a Piper voice file")
+        self.piper_voice.addItem(self.tr("Bundled: Joe (US English)"), BUNDLED_VOICE)
+        browse = QPushButton(self.tr("&File…"))
+        browse.setAccessibleName(self.tr("Choose a Piper voice file"))
         browse.clicked.connect(self._choose_piper_voice)
         row = QWidget()
         line = QHBoxLayout(row)
@@ -105,12 +115,16 @@ class VoicePage(SettingsPage):
         line.addWidget(self.piper_voice, 1)
         line.addWidget(browse)
         self.add_field(
-            "V&oice:", "tts.piper.voice", row, "The bundled voice, or a Piper .onnx file.", form
+            self.tr("V&oice:"),
+            "tts.piper.voice",
+            row,
+            self.tr("The bundled voice, or a Piper .onnx file."),
+            form,
         )
-        self.piper_voice.setAccessibleName("Voice")
+        self.piper_voice.setAccessibleName(self.tr("Voice"))
         self.piper_speed = _speed(0.25, 4.0)
         self._piper_speed_shown = 1.0
-        self.add_field("&Speed:", "tts.piper.length_scale", self.piper_speed, form=form)
+        self.add_field(self.tr("&Speed:"), "tts.piper.length_scale", self.piper_speed, form=form)
 
     def _build_openai(self) -> None:
         form = self._sub_form()
@@ -120,10 +134,10 @@ class VoicePage(SettingsPage):
         self.openai_voice.setEditable(True)
         self.openai_voice.addItems(OPENAI_VOICES)
         self.openai_speed = _speed(0.25, 4.0)
-        self.add_field("&Address:", "tts.openai.base_url", self.openai_url, form=form)
-        self.add_field("&Model:", "tts.openai.model", self.openai_model, form=form)
-        self.add_field("V&oice:", "tts.openai.voice", self.openai_voice, form=form)
-        self.add_field("&Speed:", "tts.openai.speed", self.openai_speed, form=form)
+        self.add_field(self.tr("&Address:"), "tts.openai.base_url", self.openai_url, form=form)
+        self.add_field(self.tr("&Model:"), "tts.openai.model", self.openai_model, form=form)
+        self.add_field(self.tr("V&oice:"), "tts.openai.voice", self.openai_voice, form=form)
+        self.add_field(self.tr("&Speed:"), "tts.openai.speed", self.openai_speed, form=form)
 
     def _build_volcano(self) -> None:
         form = self._sub_form()
@@ -132,11 +146,15 @@ class VoicePage(SettingsPage):
         self.volcano_cluster = QLineEdit()
         self.volcano_voice = QLineEdit()
         self.volcano_speed = _speed(0.8, 2.0)
-        self.add_field("&Address:", "tts.volcano.endpoint", self.volcano_endpoint, form=form)
-        self.add_field("App &ID:", "tts.volcano.appid", self.volcano_appid, form=form)
-        self.add_field("&Cluster:", "tts.volcano.cluster", self.volcano_cluster, form=form)
-        self.add_field("V&oice type:", "tts.volcano.voice_type", self.volcano_voice, form=form)
-        self.add_field("&Speed:", "tts.volcano.speed_ratio", self.volcano_speed, form=form)
+        self.add_field(
+            self.tr("&Address:"), "tts.volcano.endpoint", self.volcano_endpoint, form=form
+        )
+        self.add_field(self.tr("App &ID:"), "tts.volcano.appid", self.volcano_appid, form=form)
+        self.add_field(self.tr("&Cluster:"), "tts.volcano.cluster", self.volcano_cluster, form=form)
+        self.add_field(
+            self.tr("V&oice type:"), "tts.volcano.voice_type", self.volcano_voice, form=form
+        )
+        self.add_field(self.tr("&Speed:"), "tts.volcano.speed_ratio", self.volcano_speed, form=form)
 
     def _build_volcano_v3(self) -> None:
         form = self._sub_form()
@@ -144,10 +162,14 @@ class VoicePage(SettingsPage):
         self.v3_appid = QLineEdit()
         self.v3_resource = QLineEdit()
         self.v3_speaker = QLineEdit()
-        self.add_field("&Address:", "tts.volcano_v3.endpoint", self.v3_endpoint, form=form)
-        self.add_field("App &ID:", "tts.volcano_v3.appid", self.v3_appid, form=form)
-        self.add_field("&Resource ID:", "tts.volcano_v3.resource_id", self.v3_resource, form=form)
-        self.add_field("V&oice (speaker):", "tts.volcano_v3.speaker", self.v3_speaker, form=form)
+        self.add_field(self.tr("&Address:"), "tts.volcano_v3.endpoint", self.v3_endpoint, form=form)
+        self.add_field(self.tr("App &ID:"), "tts.volcano_v3.appid", self.v3_appid, form=form)
+        self.add_field(
+            self.tr("&Resource ID:"), "tts.volcano_v3.resource_id", self.v3_resource, form=form
+        )
+        self.add_field(
+            self.tr("V&oice (speaker):"), "tts.volcano_v3.speaker", self.v3_speaker, form=form
+        )
 
     def load(self, settings: Settings) -> None:
         tts = settings.tts
@@ -197,7 +219,9 @@ class VoicePage(SettingsPage):
         tts.voices = self.by_language.voices()
 
     def _choose_piper_voice(self) -> None:
-        dialog = QFileDialog(self, "Choose a Piper voice", filter="Piper voices (*.onnx)")
+        dialog = QFileDialog(
+            self, self.tr("Choose a Piper voice"), filter=self.tr("Piper voices (*.onnx)")
+        )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.piper_voice.setEditText)
         dialog.open()

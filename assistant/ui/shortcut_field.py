@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from assistant.core.errors import ConfigError
 from assistant.core.shortcut import MODIFIERS, Chord
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
-PROMPT = "Press the keys…"
+PROMPT = QT_TRANSLATE_NOOP("ShortcutField", "Press the keys…")
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -106,8 +107,10 @@ class ShortcutField(QPushButton):
         super().__init__(parent)
         self._chord = chord
         self.recording = False
-        self.setAccessibleName("Talk shortcut")
-        self.setToolTip("Click, then press the keys you want. Esc keeps the current shortcut.")
+        self.setAccessibleName(self.tr("Talk shortcut"))
+        self.setToolTip(
+            self.tr("Click, then press the keys you want. Esc keeps the current shortcut.")
+        )
         self.setAutoDefault(False)
         self.clicked.connect(self.start_recording)
         self._show(chord.label)
@@ -126,7 +129,7 @@ class ShortcutField(QPushButton):
             return
         self.recording = True
         self.setFocus(Qt.FocusReason.OtherFocusReason)
-        self._show(PROMPT)
+        self._show(self.tr(PROMPT))
         self.recording_changed.emit(True)
 
     def stop_recording(self) -> None:
@@ -177,8 +180,10 @@ class ShortcutField(QPushButton):
 
     def _show_held(self, event: QKeyEvent) -> None:
         held = held_modifiers(event)
-        self._show("+".join([name.title() for name in held] + ["…"]) if held else PROMPT)
+        self._show("+".join([name.title() for name in held] + ["…"]) if held else self.tr(PROMPT))
 
     def _show(self, text: str) -> None:
         self.setText(text)
-        self.setAccessibleDescription(f"Current shortcut: {self._chord.label}")
+        self.setAccessibleDescription(
+            self.tr("Current shortcut: {shortcut}").format(shortcut=self._chord.label)
+        )

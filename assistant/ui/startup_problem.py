@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,23 +24,26 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Settings
 from assistant.core.errors import ConfigError
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
-HEADING = "The settings file cannot be used"
-ON_DEFAULTS = (
+HEADING = QT_TRANSLATE_NOOP("StartupProblem", "The settings file cannot be used")
+ON_DEFAULTS = QT_TRANSLATE_NOOP(
+    "StartupProblem",
     "“Start with defaults for now” leaves the file as it is: nothing is ever saved over it. "
-    "Changes you make in Settings meanwhile last until you quit."
+    "Changes you make in Settings meanwhile last until you quit.",
 )
 
 
 def on_defaults(problem: str) -> str:
     """What the window says while it runs on the defaults beside a file that cannot be used."""
-    return (
+    return QCoreApplication.translate(
+        "StartupProblem",
         "The assistant runs with its default settings for now, because the settings file "
-        f"cannot be used: {problem}\nThe file is left as it is: changes made in Settings are "
-        "not saved over it, and last until you quit. Fix the file, then restart the assistant."
-    )
+        "cannot be used: {problem}\nThe file is left as it is: changes made in Settings are "
+        "not saved over it, and last until you quit. Fix the file, then restart the assistant.",
+    ).format(problem=problem)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class StartupProblem(QDialog):
         self.path = path
         self.choice: StartChoice | None = None
         self._load = load
-        self.setWindowTitle("Voice Assistant: a problem with the settings")
+        self.setWindowTitle(self.tr("Voice Assistant: a problem with the settings"))
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
 
         symbol = QLabel()
@@ -74,23 +77,25 @@ class StartupProblem(QDialog):
         warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         symbol.setPixmap(warning.pixmap(size, size))
         symbol.setAlignment(Qt.AlignmentFlag.AlignTop)
-        heading = QLabel(HEADING)
+        heading = QLabel(self.tr(HEADING))
         font = QFont(heading.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         heading.setFont(font)
         self.message = _text(message)
-        self.message.setAccessibleName("What is wrong")
-        self.note = _text(ON_DEFAULTS)
+        self.message.setAccessibleName(self.tr("What is wrong"))
+        self.note = _text(self.tr(ON_DEFAULTS))
         self.feedback = _text("")  # what came of "Open the file", when it did not work
         self.feedback.hide()
 
-        self.open_button = QPushButton("&Open the file")
-        self.open_button.setToolTip(f"Open {path} in the application that edits such files")
-        self.retry_button = QPushButton("&Try again")
-        self.retry_button.setToolTip("Read the file again, once you have fixed it")
-        self.defaults_button = QPushButton("Start with &defaults for now")
-        self.quit_button = QPushButton("&Quit")
+        self.open_button = QPushButton(self.tr("&Open the file"))
+        self.open_button.setToolTip(
+            self.tr("Open {file} in the application that edits such files").format(file=path)
+        )
+        self.retry_button = QPushButton(self.tr("&Try again"))
+        self.retry_button.setToolTip(self.tr("Read the file again, once you have fixed it"))
+        self.defaults_button = QPushButton(self.tr("Start with &defaults for now"))
+        self.quit_button = QPushButton(self.tr("&Quit"))
         buttons = QDialogButtonBox()
         buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -121,8 +126,10 @@ class StartupProblem(QDialog):
     def open_file(self) -> None:
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path))):
             self._say(
-                f"No application could open {self.path}. Open it with a text editor, fix it, "
-                "then press Try again."
+                self.tr(
+                    "No application could open {file}. Open it with a text editor, fix it, "
+                    "then press Try again."
+                ).format(file=self.path)
             )
 
     def try_again(self) -> None:
@@ -131,7 +138,7 @@ class StartupProblem(QDialog):
         except ConfigError as error:
             log.error("The settings file still cannot be used: %s", error.message)
             self.message.setText(error.message)
-            self._say("The file still has a problem (the message above says which).")
+            self._say(self.tr("The file still has a problem (the message above says which)."))
             return
         self.choice = StartChoice(settings)
         self.accept()

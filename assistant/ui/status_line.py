@@ -29,14 +29,14 @@ class StatusLine(QWidget):
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setAccessibleName("Status")
+        self.label.setAccessibleName(self.tr("Status"))
         self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.meter = LevelMeter()
         self.meter.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
-        self.busy.setAccessibleName("Working")
+        self.busy.setAccessibleName(self.tr("Working"))
         self.busy.setMaximumWidth(self.fontMetrics().averageCharWidth() * 14)
         self.busy.setMaximumHeight(self.meter.sizeHint().height() + 2)
         layout = QHBoxLayout(self)
@@ -78,7 +78,7 @@ class StatusLine(QWidget):
         self.busy.setRange(0, 100)
         self.busy.setValue(percent)
         self.busy.setTextVisible(True)
-        self.busy.setAccessibleDescription(f"{percent} percent done")
+        self.busy.setAccessibleDescription(self.tr("{} percent done").format(percent))
 
     def set_level(self, level: float) -> None:
         if self.activity is Activity.LISTENING:

@@ -19,6 +19,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 from assistant.core.transcripts import MIN_SPEECH_SECONDS
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
 TalkMode = Literal["hold", "toggle"]
 
@@ -27,8 +28,10 @@ TAP_SECONDS = MIN_SPEECH_SECONDS
 # After a tap, presses this soon are part of a flood (and each one keeps it going).
 SETTLE_SECONDS = 1.0
 
-GETTING_READY = "Getting ready…"
-MEANWHILE = "The speech model is getting ready. Meanwhile, you can type a message."
+GETTING_READY = QT_TRANSLATE_NOOP("TalkButton", "Getting ready…")
+MEANWHILE = QT_TRANSLATE_NOOP(
+    "TalkButton", "The speech model is getting ready. Meanwhile, you can type a message."
+)
 
 # palette() keeps the button in the system's light or dark theme; only "talking" stands out.
 _STYLE = """
@@ -64,7 +67,7 @@ class TalkButton(QPushButton):
         self._held_back.setInterval(round(TAP_SECONDS * 1000))
         self._held_back.timeout.connect(self.begin)
         self.setObjectName("talk")
-        self.setAccessibleName("Talk")
+        self.setAccessibleName(self.tr("Talk"))
         self.setAutoDefault(False)
         font = self.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
@@ -158,13 +161,23 @@ class TalkButton(QPushButton):
 
     def _show_label(self) -> None:
         if self.getting_ready:
-            self.setText(GETTING_READY)
+            self.setText(self.tr(GETTING_READY))
         elif self.talking:
-            self.setText("Listening… let go to send" if self.mode == "hold" else "Click to send")
+            self.setText(
+                self.tr("Listening… let go to send")
+                if self.mode == "hold"
+                else self.tr("Click to send")
+            )
         else:
-            self.setText("Hold to talk" if self.mode == "hold" else "Click to talk")
-        how = "hold it, or hold Space" if self.mode == "hold" else "click it, or press Space"
-        said = MEANWHILE if self.getting_ready else f"To speak to the assistant, {how}."
+            self.setText(
+                self.tr("Hold to talk") if self.mode == "hold" else self.tr("Click to talk")
+            )
+        how = (
+            self.tr("To speak to the assistant, hold it, or hold Space.")
+            if self.mode == "hold"
+            else self.tr("To speak to the assistant, click it, or press Space.")
+        )
+        said = self.tr(MEANWHILE) if self.getting_ready else how
         self.setAccessibleDescription(said)
         self.setProperty("talking", self.talking)
         self.style().unpolish(self)

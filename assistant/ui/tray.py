@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSettings, QSignalBlocker, Qt
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, QSettings, QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
@@ -17,24 +17,26 @@ from assistant.core.events import TurnState
 from assistant.core.hands_free import ListeningMode
 from assistant.ui.listening_mode_box import LABELS
 from assistant.ui.main_window import MainWindow, Mode
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
-APP_NAME = "Voice Assistant"
+APP_NAME = QT_TRANSLATE_NOOP("Tray", "Voice Assistant")
 TOLD_KEY = "told_about_tray"  # in the window's memory: the first close was explained once
-STILL_RUNNING = (
+STILL_RUNNING = QT_TRANSLATE_NOOP(
+    "Tray",
     "The assistant is still running here, in the tray. Click the icon to open the window "
-    "again, or choose Quit in its menu to end it."
+    "again, or choose Quit in its menu to end it.",
 )
 _ICON_SIZES = (16, 22, 24, 32, 48, 64)  # what trays ask for, at 1x and 2x scale
 
 # What the tray says for each state, and the colour of the dot on the icon (None: no dot).
 _LOOKS: dict[TurnState, tuple[str, str | None]] = {
-    TurnState.LOADING: ("Getting ready", "#ffb300"),
-    TurnState.READY: ("Ready", None),
-    TurnState.LISTENING: ("Listening", "#43a047"),
-    TurnState.TRANSCRIBING: ("Thinking", "#ffb300"),
-    TurnState.THINKING: ("Thinking", "#ffb300"),
-    TurnState.SPEAKING: ("Speaking", "#8e24aa"),
-    TurnState.ERROR: ("Problem", "#d32f2f"),
+    TurnState.LOADING: (QT_TRANSLATE_NOOP("Tray", "Getting ready"), "#ffb300"),
+    TurnState.READY: (QT_TRANSLATE_NOOP("Tray", "Ready"), None),
+    TurnState.LISTENING: (QT_TRANSLATE_NOOP("Tray", "Listening"), "#43a047"),
+    TurnState.TRANSCRIBING: (QT_TRANSLATE_NOOP("Tray", "Thinking"), "#ffb300"),
+    TurnState.THINKING: (QT_TRANSLATE_NOOP("Tray", "Thinking"), "#ffb300"),
+    TurnState.SPEAKING: (QT_TRANSLATE_NOOP("Tray", "Speaking"), "#8e24aa"),
+    TurnState.ERROR: (QT_TRANSLATE_NOOP("Tray", "Problem"), "#d32f2f"),
 }
 
 
@@ -132,25 +134,28 @@ class Tray(QObject):
 
     def _build_menu(self) -> None:
         self.menu = QMenu()
-        self.status_action = self.menu.addAction(APP_NAME)
+        self.status_action = self.menu.addAction(self.tr(APP_NAME))
         self.status_action.setEnabled(False)  # says the state; nothing to click
         self.menu.addSeparator()
-        self.talk_action = self.menu.addAction("Talk", self.talk)
-        modes = self.menu.addMenu("Conversation mode")
+        self.talk_action = self.menu.addAction(self.tr("Talk"), self.talk)
+        modes = self.menu.addMenu(self.tr("Conversation mode"))
         self.mode_actions: dict[ListeningMode, QAction] = {}
         group = QActionGroup(self.menu)
         for mode, label in LABELS.items():
-            action = modes.addAction(label, partial(self.choose_mode, mode))
+            action = modes.addAction(
+                QCoreApplication.translate("ListeningModeBox", label),
+                partial(self.choose_mode, mode),
+            )
             action.setCheckable(True)
             group.addAction(action)
             self.mode_actions[mode] = action
         self.menu.addSeparator()
-        self.login_action = self.menu.addAction("Start at login")
+        self.login_action = self.menu.addAction(self.tr("Start at login"))
         self.login_action.setCheckable(True)
         self.login_action.setVisible(self._start_at_login is not None)
         self.login_action.toggled.connect(self._start_at_login_toggled)
-        self.menu.addAction("Show window", self.show_window)
-        self.menu.addAction("Quit", self.quit)
+        self.menu.addAction(self.tr("Show window"), self.show_window)
+        self.menu.addAction(self.tr("Quit"), self.quit)
         self.menu.aboutToShow.connect(self.refresh)
         self.icon.setContextMenu(self.menu)
 
@@ -162,18 +167,21 @@ class Tray(QObject):
             self._icons[state] = state_icon(self._base, state)
         self.icon.setIcon(self._icons[state])
         said = self.state_text
-        self.status_action.setText(f"{APP_NAME}: {said}")
-        self.icon.setToolTip(f"{APP_NAME}: {said}" + (f"\n{detail}" if detail else ""))
+        name = self.tr(APP_NAME)
+        self.status_action.setText(f"{name}: {said}")
+        self.icon.setToolTip(f"{name}: {said}" + (f"\n{detail}" if detail else ""))
         self.refresh()
 
     @property
     def state_text(self) -> str:
-        return _LOOKS[self.state][0]
+        return self.tr(_LOOKS[self.state][0])
 
     def refresh(self) -> None:
         """The menu as the window is now: Talk's label and whether it works, the mode chosen."""
         talk = self.window.talk
-        self.talk_action.setText("Send (stop listening)" if talk.talking else "Talk")
+        self.talk_action.setText(
+            self.tr("Send (stop listening)") if talk.talking else self.tr("Talk")
+        )
         self.talk_action.setEnabled(
             not talk.getting_ready and self.window.mode is not Mode.READ_ALOUD
         )
@@ -188,7 +196,7 @@ class Tray(QObject):
         if not self.available or self._quitting:
             return False
         if self._memory is None or not self._memory.value(TOLD_KEY, False, type=bool):
-            self.icon.showMessage(APP_NAME, STILL_RUNNING, self._base, 10_000)
+            self.icon.showMessage(self.tr(APP_NAME), self.tr(STILL_RUNNING), self._base, 10_000)
             if self._memory is not None:
                 self._memory.setValue(TOLD_KEY, True)
                 self._memory.sync()

@@ -30,12 +30,14 @@ from assistant.core.protocols import LoadProgress
 from assistant.ui.check_result import CheckResult, unexpected
 from assistant.ui.settings_actions import SettingsActions, VoiceOffer
 from assistant.ui.tasks import BackgroundTasks
+from assistant.ui.translation import QT_TRANSLATE_NOOP
 
-# The cloud voices, as the list shows them; the languages each reads are the settings'.
+# The cloud voices, as the list shows them (through tr()); the languages each reads are the
+# settings'.
 CLOUD_LABELS: Final = {
-    "volcano": "Volcano Engine v1 (cloud)",
-    "volcano_v3": "Volcano Engine v3 (cloud)",
-    "openai": "OpenAI-compatible service (cloud)",
+    "volcano": QT_TRANSLATE_NOOP("VoicesByLanguage", "Volcano Engine v1 (cloud)"),
+    "volcano_v3": QT_TRANSLATE_NOOP("VoicesByLanguage", "Volcano Engine v3 (cloud)"),
+    "openai": QT_TRANSLATE_NOOP("VoicesByLanguage", "OpenAI-compatible service (cloud)"),
 }
 # Offered even before any voice for them is known: the languages the app is most asked to speak.
 COMMON_LANGUAGES = ("en", "zh", "de", "es", "fr", "ja")
@@ -82,8 +84,8 @@ class VoicesByLanguage(QWidget):
 
     def _build_table(self, layout: QVBoxLayout) -> None:
         self.table = QTableWidget(0, 3)
-        self.table.setAccessibleName("Voices by language")
-        self.table.setHorizontalHeaderLabels(["Language", "Voice", ""])
+        self.table.setAccessibleName(self.tr("Voices by language"))
+        self.table.setHorizontalHeaderLabels([self.tr("Language"), self.tr("Voice"), ""])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -91,8 +93,8 @@ class VoicesByLanguage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(self.fontMetrics().height() * 6)
         self.table.setMaximumHeight(self.fontMetrics().height() * 12)
-        self.remove_button = QPushButton("&Remove")
-        self.remove_button.setAccessibleName("Remove the selected language's voice")
+        self.remove_button = QPushButton(self.tr("&Remove"))
+        self.remove_button.setAccessibleName(self.tr("Remove the selected language's voice"))
         self.remove_button.clicked.connect(self._remove_selected)
         line = QHBoxLayout()
         line.addWidget(self.remove_button)
@@ -102,10 +104,10 @@ class VoicesByLanguage(QWidget):
 
     def _build_choice(self, layout: QVBoxLayout) -> None:
         self.language = QComboBox()
-        self.language.setAccessibleName("Language")
+        self.language.setAccessibleName(self.tr("Language"))
         self.voice = QComboBox()
-        self.voice.setAccessibleName("Voice for this language")
-        self.use_button = QPushButton("&Use for this language")
+        self.voice.setAccessibleName(self.tr("Voice for this language"))
+        self.use_button = QPushButton(self.tr("&Use for this language"))
         self.use_button.clicked.connect(self._use_chosen)
         self.language.currentIndexChanged.connect(self._fill_voices)
         line = QHBoxLayout()
@@ -115,15 +117,15 @@ class VoicesByLanguage(QWidget):
         layout.addLayout(line)
 
     def _build_catalogue(self, layout: QVBoxLayout) -> None:
-        self.find_button = QPushButton("&Find Piper voices to download…")
+        self.find_button = QPushButton(self.tr("&Find Piper voices to download…"))
         self.find_button.clicked.connect(lambda: self._tasks.start(self.find_offers()))
         self.offers = QComboBox()
-        self.offers.setAccessibleName("Piper voices to download")
-        self.download_button = QPushButton("&Download")
+        self.offers.setAccessibleName(self.tr("Piper voices to download"))
+        self.download_button = QPushButton(self.tr("&Download"))
         self.download_button.clicked.connect(self._start_download)
         self.download_bar = QProgressBar()
-        self.download_bar.setAccessibleName("Voice download progress")
-        self.cancel_button = QPushButton("Cancel download")
+        self.download_bar.setAccessibleName(self.tr("Voice download progress"))
+        self.cancel_button = QPushButton(self.tr("Cancel download"))
         self.cancel_button.clicked.connect(self._cancel_download)
         line = QHBoxLayout()
         line.addWidget(self.find_button)
@@ -175,7 +177,7 @@ class VoicesByLanguage(QWidget):
 
     def _voice_label(self, voice: str) -> str:
         if voice in CLOUD_LABELS:
-            return CLOUD_LABELS[voice]
+            return self.tr(CLOUD_LABELS[voice])
         found = next((offer for offer in self._installed if offer.key == voice), None)
         return found.label if found is not None else voice
 
@@ -188,8 +190,12 @@ class VoicesByLanguage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, language)
             self.table.setItem(row, 0, item)
             self.table.setItem(row, 1, QTableWidgetItem(self._voice_label(voice)))
-            sample = QPushButton("Sample")
-            sample.setAccessibleName(f"Play a sample of the {_language_label(language)} voice")
+            sample = QPushButton(self.tr("Sample"))
+            sample.setAccessibleName(
+                self.tr("Play a sample of the {language} voice").format(
+                    language=_language_label(language)
+                )
+            )
             sample.clicked.connect(lambda _=False, v=voice, lang=language: self._sample(v, lang))
             self.table.setCellWidget(row, 2, sample)
         self.remove_button.setEnabled(bool(self._chosen))
@@ -211,10 +217,11 @@ class VoicesByLanguage(QWidget):
         self.voice.clear()
         for offer in self._installed:
             if offer.language == language:
-                self.voice.addItem(f"{offer.label} (Piper, offline)", offer.key)
+                label = self.tr("{voice} (Piper, offline)").format(voice=offer.label)
+                self.voice.addItem(label, offer.key)
         for name, languages in CLOUD_VOICE_LANGUAGES.items():
             if languages is None or language in languages:
-                self.voice.addItem(CLOUD_LABELS[name], name)
+                self.voice.addItem(self.tr(CLOUD_LABELS[name]), name)
         self.use_button.setEnabled(self.voice.count() > 0)
 
     def _use_chosen(self) -> None:
@@ -222,8 +229,9 @@ class VoicesByLanguage(QWidget):
         if language and voice:
             self.choose(str(language), str(voice))
             self.result.show_success(
-                f"{self._voice_label(voice)} will speak {_language_label(language)}. Save to use "
-                "it."
+                self.tr("{voice} will speak {language}. Save to use it.").format(
+                    voice=self._voice_label(voice), language=_language_label(language)
+                )
             )
 
     def _remove_selected(self) -> None:
@@ -237,7 +245,9 @@ class VoicesByLanguage(QWidget):
         self._tasks.start(self._play_sample(voice, language))
 
     async def _play_sample(self, voice: str, language: str) -> None:
-        self.result.show_progress(f"Playing a sample of {self._voice_label(voice)}…")
+        self.result.show_progress(
+            self.tr("Playing a sample of {voice}…").format(voice=self._voice_label(voice))
+        )
         try:
             await self._actions.sample_voice(voice, language)
         except AssistantError as error:
@@ -246,14 +256,14 @@ class VoicesByLanguage(QWidget):
             self.result.show_failure(unexpected(error))
             raise
         else:
-            self.result.show_success("The sample was played.")
+            self.result.show_success(self.tr("The sample was played."))
 
     # ---- the catalogue ---------------------------------------------------------------------
 
     async def find_offers(self) -> None:
         """Ask the app for the official list of Piper voices, by language."""
         self.find_button.setEnabled(False)
-        self.result.show_progress("Getting the list of Piper voices…")
+        self.result.show_progress(self.tr("Getting the list of Piper voices…"))
         try:
             self._offers = await self._actions.voice_catalogue()
         except AssistantError as error:
@@ -263,13 +273,15 @@ class VoicesByLanguage(QWidget):
             self.find_button.setEnabled(True)
         self.offers.clear()
         for offer in self._offers:
-            state = "installed" if offer.installed else _megabytes(offer.size)
+            state = self.tr("installed") if offer.installed else _megabytes(offer.size)
             self.offers.addItem(f"{offer.label} ({state})", offer.key)
         self.offers.setVisible(True)
         self.download_button.setVisible(True)
+        languages = {offer.language for offer in self._offers}
         self.result.show_success(
-            f"{len(self._offers)} Piper voices in "
-            f"{len({offer.language for offer in self._offers})} languages. Choose one to download."
+            self.tr(
+                "{voices} Piper voices in {languages} languages. Choose one to download."
+            ).format(voices=len(self._offers), languages=len(languages))
         )
         self._fill_languages()
 
@@ -299,12 +311,14 @@ class VoicesByLanguage(QWidget):
             self.download_bar.setValue(round(min(1.0, max(0.0, update.fraction)) * 100))
 
     async def _download_voice(self, offer: VoiceOffer) -> None:
-        self.result.show_progress(f"Downloading the voice {offer.key}…")
+        self.result.show_progress(self.tr("Downloading the voice {voice}…").format(voice=offer.key))
         try:
             await self._actions.download_voice(offer.key, self._show_progress)
             self._installed = await self._actions.installed_voices()
         except asyncio.CancelledError:
-            self.result.show_progress(f"The download of {offer.key} was cancelled.")
+            self.result.show_progress(
+                self.tr("The download of {voice} was cancelled.").format(voice=offer.key)
+            )
             raise
         except AssistantError as error:
             self.result.show_failure(error.message)
@@ -312,11 +326,13 @@ class VoicesByLanguage(QWidget):
             self.result.show_failure(unexpected(error))
             raise
         else:
-            said = f"{offer.key} is installed."
-            if offer.language not in self._chosen:
+            if offer.language in self._chosen:
+                said = self.tr("{voice} is installed. Save to use it.")
+            else:
                 self.choose(offer.language, offer.key)
-                said += f" It will speak {_language_label(offer.language)}."
-            self.result.show_success(f"{said} Save to use it.")
+                said = self.tr("{voice} is installed. It will speak {language}. Save to use it.")
+            language = _language_label(offer.language)
+            self.result.show_success(said.format(voice=offer.key, language=language))
             self._fill_table()
             self._fill_languages()
         finally:

@@ -378,3 +378,86 @@ async def test_a_history_locked_by_another_program_says_so_and_keeps_everything(
     qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     assert len(listed(dialog)) == 2
     assert not dialog.message.isVisibleTo(dialog)
+
+
+# --- search: the conversations that mention every word typed, in their titles or messages ---
+
+
+def shown(dialog: HistoryDialog) -> list[int]:
+    """The ids of the conversations the list shows now (a search hides the others)."""
+    return [
+        dialog.list.item(row).data(Qt.ItemDataRole.UserRole)
+        for row in range(dialog.list.count())
+        if not dialog.list.isRowHidden(row)
+    ]
+
+
+async def test_search_keeps_the_conversations_that_mention_every_word(qtbot: Any, app: App) -> None:
+    dialog = await app.open_history()
+    qtbot.keyClick(dialog, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.search.hasFocus()
+    qtbot.keyClicks(dialog.search, "YEAST")  # only in a reply, in another case
+    assert shown(dialog) == [app.ids["bread"]]
+    assert dialog.chosen() is not None and dialog.chosen().id == app.ids["bread"]  # type: ignore[union-attr]
+    assert "The yeast may be old" in dialog.preview.toPlainText()
+    dialog.search.setText("scales piano")  # every word, in any order
+    assert shown(dialog) == [app.ids["piano"]]
+    dialog.search.setText("piano yeast")
+    assert shown(dialog) == [] and not dialog.list.isVisibleTo(dialog)
+    assert dialog.empty.isVisibleTo(dialog)
+    assert dialog.empty.text() == "No conversation mentions “piano yeast”."
+    assert dialog.preview.toPlainText() == "" and not dialog.open_button.isEnabled()
+    dialog.search.clear()
+    assert shown(dialog) == [app.ids["french"], app.ids["bread"], app.ids["piano"]]
+    assert not dialog.empty.isVisibleTo(dialog)
+
+
+async def test_enter_in_the_search_opens_the_first_match(qtbot: Any, app: App) -> None:
+    dialog = await app.open_history()
+    dialog.search.setFocus()
+    qtbot.keyClicks(dialog.search, "bonjour")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    await until(lambda: not dialog.isVisible(), what="the dialog to close")
+    assert "Bonjour." in app.window.conversation.toPlainText()
+
+
+async def test_a_search_stays_while_conversations_are_deleted(
+    qtbot: Any, app: App, answers: dict[str, Any]
+) -> None:
+    dialog = await app.open_history()
+    dialog.search.setText("how")  # piano ("How do I…") and bread ("How warm…")
+    assert shown(dialog) == [app.ids["bread"], app.ids["piano"]]
+    answers["question"] = QMessageBox.StandardButton.Yes
+    choose(dialog, app.ids["bread"])
+    dialog.delete_chosen()
+    assert shown(dialog) == [app.ids["piano"]]
+    assert dialog.chosen() is not None and dialog.chosen().id == app.ids["piano"]  # type: ignore[union-attr]
+
+
+async def test_searching_a_long_history_is_quick(qtbot: Any, tmp_path: Path) -> None:
+    """Measured, not asserted tightly: the first search reads every conversation once from
+    SQLite; the next ones only scan memory. `pytest -s` prints the figures."""
+    import time
+
+    session, services = the_app(qtbot, tmp_path, tmp_path / "data" / FILE_NAME)
+    assert services.history is not None
+    for number in range(300):
+        store_conversation(services.history, [*BREAD, ("user", f"Question number {number}")])
+    try:
+        session.open_history()
+        dialog = await shown_dialog(session.window)
+        started = time.perf_counter()
+        dialog.search.setText("number 123")
+        first = time.perf_counter() - started
+        assert len(shown(dialog)) == 1
+        started = time.perf_counter()
+        dialog.search.setText("number 12")  # 12, 112, 120-129 and 212
+        again = time.perf_counter() - started
+        assert len(shown(dialog)) == 13
+        print(
+            f"\nsearch, 300 conversations: first {first * 1000:.0f} ms, next {again * 1000:.1f} ms"
+        )
+        assert first < 5.0 and again < 1.0
+    finally:
+        session.window.close()
+        await services.aclose()

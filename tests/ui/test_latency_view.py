@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from assistant.core.timeline import TurnTimeline
-from assistant.ui.latency_view import EMPTY_TEXT, LatencyView, Stage, rows_of, summary_of
+from assistant.core.timeline import TurnKind, TurnTimeline
+from assistant.ui.latency_view import (
+    EMPTY_TEXT,
+    LatencyView,
+    Stage,
+    rows_of,
+    summary_of,
+    title_of,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -77,12 +84,12 @@ def test_the_widget_grows_with_the_rows_and_paints(qtbot: Any) -> None:
     empty = view.heightForWidth(500)
     view.show_timeline(spoken_turn())
     assert view.heightForWidth(500) > empty + 5 * view.fontMetrics().height()
-    assert view.accessibleDescription() == view.summary()
+    assert view.accessibleDescription() == f"{view.title()}: {view.summary()}"
     picture = view.grab().toImage()
     colours = {picture.pixel(x, y) for x in range(0, 500, 5) for y in range(0, 200, 5)}
     assert len(colours) > 4  # bars in several colours, not a blank box
     view.clear()
-    assert view.rows == [] and view.summary() == EMPTY_TEXT
+    assert view.rows == [] and view.summary() == EMPTY_TEXT and view.title() == ""
 
 
 def test_audio_the_microphone_lost_is_told() -> None:
@@ -111,3 +118,46 @@ def test_a_turn_that_ended_at_release_says_nothing_was_timed_but_lost_audio() ->
     assert summary_of(timeline) == "Nothing was timed in this turn."
     timeline.input_overflows = 2
     assert summary_of(timeline) == "2 blocks of audio were lost."
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "since"),
+    [
+        (TurnKind.PUSH_TO_TALK, "Your last question (push to talk)", "after you let go"),
+        (TurnKind.HANDS_FREE, "Your last question (hands-free)", "after you stopped speaking"),
+        (TurnKind.TYPED, "Your last typed message", "after you sent it"),
+        (TurnKind.READ_ALOUD, "The text read aloud", "after you pressed Read aloud"),
+    ],
+)
+def test_the_panel_names_the_turn_and_times_it_in_the_words_of_its_kind(
+    kind: TurnKind, title: str, since: str
+) -> None:
+    timeline = spoken_turn(1)
+    timeline.kind = kind
+    assert title_of(timeline) == title
+    assert summary_of(timeline).startswith(f"First audio 900 ms {since};")
+    others = {"after you let go", "after you stopped speaking", "after you sent it"} - {since}
+    assert not any(other in summary_of(timeline) for other in others)
+
+
+def test_a_spoken_turn_with_no_reply_is_what_you_said() -> None:
+    dictated = TurnTimeline(input_start=98.0, input_end=100.0, kind=TurnKind.HANDS_FREE)
+    dictated.transcript_ready = 100.3
+    assert title_of(dictated) == "What you last said"
+    assert summary_of(dictated) == "Transcribed in 300 ms."
+
+
+def test_the_heading_is_painted_above_the_summary(qtbot: Any) -> None:
+    view = LatencyView()
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    typed = spoken_turn(1)
+    typed.kind = TurnKind.TYPED
+    view.show_timeline(typed)
+    assert view.title() == "Your last typed message"
+    assert view.toolTip().startswith("Your last typed message: First audio 900 ms after you sent")
+    heading = view.fontMetrics().height()
+    picture = view.grab().toImage()
+    background = picture.pixel(499, 1)
+    inked = [x for x in range(0, 300) if picture.pixel(x, heading // 2 + 1) != background]
+    assert inked, "the heading line is painted"

@@ -579,7 +579,7 @@ async def test_the_window_remembers_its_size_position_mode_and_timings(
 ) -> None:
     controller = make_controller()
     first = await ready_window(qtbot, controller, memory=window_memory)
-    first.setGeometry(41, 33, 521, 467)  # within the 800 x 600 offscreen screen
+    first.setGeometry(41, 33, 731, 467)  # within the 800 x 600 offscreen screen
     placed = first.geometry()
     first.set_mode(Mode.DICTATION)
     first.timings_button.setChecked(False)
@@ -588,7 +588,7 @@ async def test_the_window_remembers_its_size_position_mode_and_timings(
     again = MainWindow(controller, memory=window_memory)
     qtbot.addWidget(again)
     again.show()
-    assert (again.width(), again.height()) == (521, 467)
+    assert (again.width(), again.height()) == (731, 467)
     assert again.geometry() == placed
     assert again.mode is Mode.DICTATION and controller.dictation
     assert not again.latency.isVisibleTo(again)

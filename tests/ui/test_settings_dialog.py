@@ -30,6 +30,7 @@ from assistant.providers.llm.openai_chat import PRESETS
 from assistant.ui.settings_actions import AudioDevice, ModelSize, SettingsActions
 from assistant.ui.settings_dialog import SettingsDialog
 from assistant.ui.settings_speech_page import SpeechPage
+from assistant.ui.translation import SIMPLIFIED_CHINESE, language_for
 
 pytestmark = pytest.mark.gui
 
@@ -223,6 +224,35 @@ async def test_how_to_talk_and_the_talk_shortcut_are_chosen_in_settings(
     assert (conversation.mode, conversation.wake_word) == ("wake_word", "okay_nabu")
     assert conversation.echo_cancellation is False
     assert load_settings(rig.path).audio.talk_shortcut == ""
+
+
+async def test_the_window_language_is_chosen_in_settings_and_saved(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """Settings > Audio offers the window's languages, each named in itself, after following the
+    system (which it names); the choice goes to [ui] language and says when it takes effect."""
+    rig = Rig(qtbot, tmp_path / "config.toml")
+    audio = rig.dialog.audio
+    choices = [audio.window_language.itemText(i) for i in range(audio.window_language.count())]
+    followed = "简体中文" if language_for("auto") == SIMPLIFIED_CHINESE else "English"
+    assert choices == [f"Follow the system ({followed})", "English", "简体中文"]
+    assert audio.window_language.currentData() == "auto"  # the default
+    row = rig.dialog.field("ui.language")
+    assert row is not None and row.hint.text() == (
+        "Takes effect the next time the assistant starts."
+    )
+    audio.window_language.setCurrentIndex(audio.window_language.findData("zh_CN"))
+    rig.dialog.show()
+    rig.click(qtbot, rig.dialog.buttons.button(rig.dialog.buttons.StandardButton.Save))
+    assert load_settings(rig.path).ui.language == "zh_CN"
+
+    settings = load_settings(rig.path)
+    again = Rig(qtbot, tmp_path / "config.toml", settings)  # opened again: the choice shows
+    assert again.dialog.audio.window_language.currentText() == "简体中文"
+    again.dialog.audio.window_language.setCurrentIndex(0)
+    again.dialog.show()
+    again.click(qtbot, again.dialog.buttons.button(again.dialog.buttons.StandardButton.Save))
+    assert load_settings(rig.path).ui.language == "auto"
 
 
 async def test_forgetting_a_saved_key_removes_it_from_the_keyring(rig: Rig, qtbot: Any) -> None:
