@@ -219,10 +219,27 @@ def _key_words(service: Service, status: int) -> str:
     return service.key.rejected(service.where, status)
 
 
+def download_failure(exc: Exception, hub: str) -> tuple[str, bool] | None:
+    """What a failed download (a model, a voice) from `hub` ("the model hub huggingface.co")
+    means to the user, and whether it broke off part-way (what came may be damaged) rather than
+    never started; None for an exception that is not the network's."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{hub} stopped answering", False
+    if isinstance(exc, httpx.ConnectError):
+        return f"{hub} could not be reached; are you offline?", False
+    # httpcore lets h2's own error through when an HTTP/2 body ends short of its length.
+    if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | H2Error):
+        return "the connection broke off before it was complete", True
+    if isinstance(exc, httpx.HTTPError):
+        return f"{type(exc).__name__} from {hub}", False
+    return None
+
+
 __all__ = [
     "TRANSPORT_ERRORS",
     "Service",
     "deadline_error",
+    "download_failure",
     "network_error",
     "status_error",
     "translated",

@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
-import h2.exceptions
 import httpx
+from h2.exceptions import H2Error
 
 from assistant.config.places import user_cache_dir
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import EndpointError, ModelError, ModelMissing
 from assistant.core.protocols import LoadProgress, ProgressListener
-from assistant.providers.http import body_within
+from assistant.providers.http import body_within, download_failure
 
 MODEL_FILE = "model.bin"
 # What faster-whisper itself fetches of a model repository; the rest (README, .gitattributes) is
@@ -426,17 +426,12 @@ def _network_errors(name: str, hub: str) -> Iterator[None]:
     host = urlsplit(hub).hostname or hub
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise _missing(name, f"the model hub {host} stopped answering") from exc
-    except httpx.ConnectError as exc:
-        raise _missing(
-            name, f"the model hub {host} could not be reached; are you offline?"
-        ) from exc
-    except (httpx.ReadError, httpx.RemoteProtocolError, h2.exceptions.ProtocolError) as exc:
-        # httpcore lets h2's own error through when an HTTP/2 body ends short of its length.
-        raise _damaged(name, "the connection broke off before it was complete") from exc
-    except httpx.HTTPError as exc:
-        raise _missing(name, f"{type(exc).__name__} from the model hub {host}") from exc
+    except (httpx.HTTPError, H2Error) as exc:
+        failure = download_failure(exc, f"the model hub {host}")
+        if failure is None:
+            raise
+        reason, broke_off = failure
+        raise (_damaged if broke_off else _missing)(name, reason) from exc
 
 
 @contextlib.contextmanager

