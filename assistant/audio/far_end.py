@@ -2,8 +2,10 @@
 frames of 16 kHz mono.
 
 `played` is the Speaker's tap (`Speaker(on_played=far_end.played)`): it runs on the speaker's
-writer thread, so it only queues the bytes, with the moment they will sound (handed over, plus
-what the device already holds ahead of them). The listening
+writer thread, so it only queues the bytes, with the moment they were handed over. (Stamping
+them with when they would sound instead, handed over plus what the device held ahead of them,
+was tried: the benchmark's canceller then heard its own voice 0.4 s into every reply, 42 times a
+minute against none, so the reference came too late for the echo.) The listening
 thread calls `frames(until)` before each microphone frame, `until` being when that frame was
 captured, and gets the far frames played by then, converted there (mono, then the project's
 resampler). Paired by time, the far stream leads the microphone by the same delay (the device's
@@ -32,11 +34,10 @@ class FarEndReference:
         self._lock = threading.Lock()
         self._resampler: Resampler | None = None
         self._partial = b""  # converted samples short of a whole frame
-        self.last_played: float | None = None  # time.monotonic() the latest write will sound
+        self.last_played: float | None = None  # time.monotonic() of the latest write
 
     def played(self, pcm: bytes, rate: int, channels: int, moment: float) -> None:
-        """The Speaker's tap (writer thread): `pcm` was just handed to the device, and starts
-        to sound at `moment`. Cheap."""
+        """The Speaker's tap (writer thread): `pcm` was just handed to the device. Cheap."""
         with self._lock:
             self._pending.append((pcm, rate, channels, moment))
             self.last_played = moment

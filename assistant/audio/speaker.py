@@ -64,9 +64,9 @@ class Speaker:
     it already holds: silence comes ~60-90 ms after abort() rather than within ~20 ms.
 
     `on_played` is the echo canceller's far-end reference: it gets every block handed to the
-    device with the moment it will start to sound (the silence written while a reply's queue is
-    dry too, so the far stream has no holes while a stream is open), on the writer thread, so it
-    must only copy and queue. It is read when
+    device with the moment it was handed over (the silence written while a reply's queue is dry
+    too, so the far stream has no holes while a stream is open), on the writer thread, so it must
+    only copy and queue. It is read when
     a reply's stream opens; None (the default) costs nothing."""
 
     def __init__(
@@ -423,11 +423,7 @@ class SpeakerStream:
                 raise _Stalled
             time.sleep(max(ROOM_POLL_SECONDS, (frames - free) / output.rate))
         if self._on_played is not None:
-            # Stamped with when it will sound, not when it was handed over: a stream's first
-            # writes fill the empty buffer at once, and stamped alike they would show the echo
-            # canceller a delay that shrinks by the buffer's length as the reply starts.
-            ahead = max(0, output.buffer_frames - free) / output.rate
-            self._on_played(data, output.rate, output.channels, time.monotonic() + ahead)
+            self._on_played(data, output.rate, output.channels, time.monotonic())
         output.stream.write(data)
 
     def _take(self, block_bytes: int) -> tuple[int, bytes, int] | _End | None:
