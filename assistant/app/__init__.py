@@ -50,7 +50,7 @@ class Wiring:
     def list_devices() -> list[dict[str, object]]:
         from dataclasses import asdict
 
-        from assistant.audio.devices import device_choices
+        from assistant.audio.device_choices import device_choices
 
         return [asdict(choice) for choice in device_choices()]
 

@@ -125,7 +125,7 @@ async def download_speech_model(
 
 
 async def audio_devices() -> list[AudioDevice]:
-    from assistant.audio.devices import device_choices
+    from assistant.audio.device_choices import device_choices
     from assistant.ui.settings_actions import AudioDevice
 
     found = await asyncio.to_thread(device_choices)

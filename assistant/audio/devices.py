@@ -4,9 +4,9 @@ People choose among the sound server's devices (PulseAudio's or PipeWire's sinks
 description; see sound_server.py); the settings keep the server's stable name. PortAudio cannot
 open those by name: a stream to one opens PortAudio's "pulse" device with PULSE_SINK or
 PULSE_SOURCE (and PipeWire's PIPEWIRE_NODE) set while it opens, which libpulse reads when the
-stream connects. Where no sound server answers (Windows, macOS, bare ALSA) the choices are
-PortAudio's own devices, without ALSA's pseudo-devices. Settings from before, which name part of
-a PortAudio device's name or its index, still open that device.
+stream connects. Where no sound server answers (Windows, macOS, bare ALSA) the choices
+(device_choices.py) are PortAudio's own devices, without ALSA's pseudo-devices. Settings from
+before, which name part of a PortAudio device's name or its index, still open that device.
 
 Each `PortAudio` session scans the devices afresh, so a microphone plugged in after start-up is
 found on the next press. PortAudio's calls are serialised by one lock (its set-up and tear-down
@@ -48,16 +48,6 @@ _ROUTE_VARIABLES: dict[Kind, tuple[str, ...]] = {
     "input": ("PULSE_SOURCE", "PIPEWIRE_NODE"),
     "output": ("PULSE_SINK", "PIPEWIRE_NODE"),
 }
-# ALSA's names for ways of reaching a card (mixers, converters, routing plugins, channel
-# layouts), not cards: meaningless in a list of microphones and speakers. "default" is the
-# list's "System default".
-_ALSA_PSEUDO_DEVICES = frozenset(
-    {
-        "default", "sysdefault", "pulse", "pipewire", "jack", "oss", "null", "dmix", "dsnoop",
-        "samplerate", "speexrate", "speex", "lavrate", "upmix", "vdownmix", "front", "rear",
-        "center_lfe", "side", "iec958", "spdif", "hdmi", "modem", "phoneline",
-    }
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +65,6 @@ class DeviceInfo:
 
     def describe(self) -> str:
         return f"{self.index}: {self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceChoice:
-    """One device a person can pick (Settings > Audio, `assistant devices`)."""
-
-    setting: str  # what the settings keep: the sound server's name, or PortAudio's
-    label: str  # what people see: "Built-in Audio Analog Stereo"
-    kind: Kind
-    is_default: bool = False  # the system's default now
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +158,7 @@ class PortAudio:
                 "system is running), then try again."
             )
         if spec is None or spec == "":
-            default = next((d for d in devices if _is_default(d, kind)), None)
+            default = next((d for d in devices if is_default(d, kind)), None)
             device = default or devices[0]
             return Target(device, device.name, {})
         if isinstance(spec, int) or spec.strip().isdigit():
@@ -371,12 +351,11 @@ def _direct(
     there are when it names none."""
     if match is not None:
         return Target(match, match.name, {})
+    # The choices' module builds on this one; asked only on this error path, so imported here.
+    from assistant.audio.device_choices import choices_among
+
     word = _DEVICE_WORDS[kind]
-    served = server_devices()
-    if served is not None:
-        labels = [c.label for c in _server_choices(served) if c.kind == kind]
-    else:
-        labels = [c.label for c in _portaudio_choices(devices) if c.kind == kind]
+    labels = [c.label for c in choices_among(server_devices(), devices) if c.kind == kind]
     there = (
         f"Connected now: {'; '.join(labels)}."
         if labels
@@ -389,54 +368,7 @@ def _direct(
     )
 
 
-def device_choices() -> list[DeviceChoice]:
-    """The microphones and speakers a person can choose now: the sound server's (monitors are
-    no microphones), or where none answers, PortAudio's without ALSA's pseudo-devices. The
-    system default is not among them: a list shows it first, itself. Blocking (tens of ms):
-    call it from a worker thread."""
-    served = server_devices()
-    if served is not None:
-        return _server_choices(served)
-    with PortAudio() as portaudio:
-        return _portaudio_choices(portaudio.devices())
-
-
-def _server_choices(served: list[ServerDevice]) -> list[DeviceChoice]:
-    return [
-        DeviceChoice(d.name, d.description, d.kind, d.is_default)
-        for d in served
-        if not d.is_monitor
-    ]
-
-
-def _portaudio_choices(devices: list[DeviceInfo]) -> list[DeviceChoice]:
-    """PortAudio's devices as choices, each name once per kind (Windows lists a device once per
-    host API), without ALSA's pseudo-devices."""
-    choices: dict[tuple[str, Kind], DeviceChoice] = {}
-    for device in devices:
-        if _is_alsa_pseudo_device(device.name):
-            continue
-        for kind in ("input", "output"):
-            if device.channels(kind) > 0 and (device.name, kind) not in choices:
-                label = _without_alsa_address(device.name)
-                default = _is_default(device, kind)
-                choices[device.name, kind] = DeviceChoice(device.name, label, kind, default)
-    return list(choices.values())
-
-
-def _is_alsa_pseudo_device(name: str) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    return name in _ALSA_PSEUDO_DEVICES or name.startswith("surround")
-
-
-def _without_alsa_address(name: str) -> str:
-    """ "HDA Intel PCH: ALC892 Analog (hw:0,0)" as people say it: without "(hw:0,0)"."""
-    head, bracket, tail = name.rpartition(" (hw:")
-    return head if bracket and tail.endswith(")") else name
-
-
-def _is_default(device: DeviceInfo, kind: Kind) -> bool:
+def is_default(device: DeviceInfo, kind: Kind) -> bool:
     return device.is_default_input if kind == "input" else device.is_default_output
 
 
@@ -467,7 +399,6 @@ def find_device(spec: str | int | None, kind: Kind) -> int | None:
 
 
 __all__ = [
-    "DeviceChoice",
     "DeviceInfo",
     "Formats",
     "Kind",
@@ -475,8 +406,8 @@ __all__ = [
     "PortAudio",
     "Target",
     "close_stream",
-    "device_choices",
     "find_device",
+    "is_default",
     "list_devices",
     "open_device",
     "open_in_worker",

@@ -19,12 +19,8 @@ import numpy as np
 import pytest
 
 from assistant.audio import sound_server
-from assistant.audio.devices import (
-    DeviceChoice,
-    DeviceInfo,
-    _portaudio_choices,
-    device_choices,
-)
+from assistant.audio.device_choices import DeviceChoice, _portaudio_choices, device_choices
+from assistant.audio.devices import DeviceInfo
 from assistant.audio.files import read_audio
 from assistant.audio.microphone import Microphone
 from assistant.audio.speaker import Speaker

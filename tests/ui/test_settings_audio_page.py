@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from assistant.audio.devices import device_choices
+from assistant.audio.device_choices import device_choices
 from assistant.config import Settings
 from assistant.ui.settings_actions import AudioDevice, SettingsActions
 from assistant.ui.settings_audio_page import AudioPage
