@@ -81,10 +81,11 @@ class Microphone:
 
     def so_far(self) -> Recording:
         """What was heard since start(), in the transcriber's format (empty when not
-        recording); recording goes on."""
-        if self._capture is None:
+        recording); recording goes on. Safe from a worker thread: it only reads."""
+        capture = self._capture  # read once: stop() may clear it meanwhile (this runs in a thread)
+        if capture is None:
             return Recording(b"")
-        return self._capture.so_far()
+        return capture.so_far()
 
     async def stop(self) -> Recording:
         capture, self._capture = self._capture, None

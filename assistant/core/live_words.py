@@ -51,7 +51,9 @@ class LiveWords:
         cancelled (at release)."""
         while not self._failed:
             await asyncio.sleep(PARTIAL_EVERY)
-            await self._tell(so_far())
+            # Joining (and, off 16 kHz mono, converting) what was heard grows with the recording:
+            # not on the event loop.
+            await self._tell(await asyncio.to_thread(so_far))
 
     async def finish(self, recording: Recording) -> Transcript | None:
         """The final transcript of `recording` (the whole utterance); None when the caller
