@@ -9,6 +9,7 @@ Pure functions: the speech model computes the probabilities, these decide.
 from __future__ import annotations
 
 import locale
+import math
 import os
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal
@@ -56,6 +57,11 @@ _WHISPER_SPELLING: Final = {"nb": "no", "iw": "he", "fil": "tl", "jv": "jw"}
 # A language the user did not name must be this many times likelier than the best one they did
 # name: Whisper's top guess on a short clip is often a neighbour of the true language.
 UNNAMED_LANGUAGE_ODDS: Final = 10.0
+# ...and be heard for this long. On less, Whisper's guess is noise: measured with the base model on
+# the real clips, the first 0.7 s of an English sentence came out Russian (0.24 against English's
+# 0.005), of another Chinese (0.55 against 0.001), and a hands-free fragment (the user's first
+# syllable over the echo) Tamil, so the reply went unspoken. From 1.5 s on, every clip was right.
+UNNAMED_LANGUAGE_MIN_SECONDS: Final = 1.5
 
 ChineseScript = Literal["simplified", "traditional"]
 _TRADITIONAL_REGIONS: Final = ("TW", "HK", "MO", "HANT")
@@ -108,14 +114,20 @@ def chinese_script(setting: str, environ: Mapping[str, str] = os.environ) -> Chi
 
 
 def choose_language(
-    probabilities: Mapping[str, float], preferred: Iterable[str], *, only_preferred: bool
+    probabilities: Mapping[str, float],
+    preferred: Iterable[str],
+    *,
+    only_preferred: bool,
+    speech_seconds: float = math.inf,
 ) -> str:
     """The language of a recording, from Whisper's probability for each: the likeliest of the
     `preferred` languages, unless (and only when `only_preferred` is false) another is
-    UNNAMED_LANGUAGE_ODDS times likelier still."""
+    UNNAMED_LANGUAGE_ODDS times likelier still, over at least UNNAMED_LANGUAGE_MIN_SECONDS of
+    speech."""
     preferred = [language for language in preferred if language in probabilities]
     best_named = max(preferred, key=lambda language: probabilities[language], default=None)
-    if best_named is not None and only_preferred:
+    too_short = speech_seconds < UNNAMED_LANGUAGE_MIN_SECONDS
+    if best_named is not None and (only_preferred or too_short):
         return best_named
     best = max(probabilities, key=lambda language: probabilities[language])
     if best_named is None:

@@ -83,6 +83,16 @@ def test_a_language_the_user_did_not_name_wins_when_it_is_far_likelier() -> None
     assert choose_language({"el": 0.41, "en": 0.06}, ("en",), only_preferred=False) == "en"
 
 
+def test_a_language_the_user_did_not_name_needs_more_than_a_fragment_of_speech() -> None:
+    # The base model on the first 0.7 s of an English clip (tests/data/speech/ds_2830-3980-0043):
+    english_start = {"ru": 0.244, "te": 0.179, "hi": 0.13, "en": 0.005}
+    assert choose_language(english_start, ("en",), only_preferred=False, speech_seconds=0.7) == "en"
+    assert choose_language(english_start, ("en",), only_preferred=False, speech_seconds=1.5) == "ru"
+    # Long enough and far likelier: another language than the user's is still heard.
+    german = {"de": 0.991, "en": 0.002}
+    assert choose_language(german, ("en",), only_preferred=False, speech_seconds=3.0) == "de"
+
+
 def test_languages_the_user_named_are_the_only_choices() -> None:
     assert choose_language(SPANISH_HEARD_AS_GREEK, ("de", "en"), only_preferred=True) == "en"
 

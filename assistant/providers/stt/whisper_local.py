@@ -393,7 +393,10 @@ class WhisperTranscriber:
             return ENGLISH  # English-only, and no multilingual model to tell otherwise
         probabilities = language_probabilities(detector, audio, speech)
         only_preferred = bool(self._settings.languages)  # the user said which they speak
-        return choose_language(probabilities, self._preferred, only_preferred=only_preferred)
+        seconds = sum(part["end"] - part["start"] for part in speech) / TRANSCRIBE_RATE
+        return choose_language(
+            probabilities, self._preferred, only_preferred=only_preferred, speech_seconds=seconds
+        )
 
     def _model_and_prompt(self, language: str) -> tuple[Any, str]:
         """The model that writes `language`, and the prompt the settings give it."""

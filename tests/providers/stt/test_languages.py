@@ -16,6 +16,7 @@ import pytest
 
 from assistant.config import SttSettings
 from assistant.core.errors import ModelError
+from assistant.core.protocols import Recording
 from assistant.providers.stt.whisper_local import WhisperTranscriber
 from tests.providers.stt.test_whisper_local import read_clip
 from tests.support.speech import (
@@ -87,6 +88,18 @@ async def test_japanese_is_recognized_as_japanese(default: WhisperTranscriber) -
     print(f"\n{JAPANESE}: {transcript.text!r} (CER {error:.2f})")
     assert transcript.language == "ja"
     assert error <= 0.4
+
+
+async def test_a_fragment_of_english_is_not_taken_for_another_language(
+    default: WhisperTranscriber,
+) -> None:
+    # Its first 0.7 s, as a hands-free fragment can be: the base model finds it likelier Russian
+    # (0.24) than English (0.005). Too short to trust an unnamed language: English it stays.
+    whole = read_clip("ds_2830-3980-0043.wav")
+    fragment = Recording(whole.pcm[: round(0.7 * whole.sample_rate) * 2], whole.sample_rate)
+    transcript = await default.transcribe(fragment)
+    print(f"\nthe first 0.7 s: {transcript.text!r} ({transcript.language})")
+    assert transcript.language == "en"
 
 
 @pytest.mark.parametrize("clip", ENGLISH_CLIPS)
