@@ -211,6 +211,7 @@ class SpeakerStream:
         self._queued_bytes = 0
         self._consumed = 0  # items the writer has finished with
         self._stopping = False  # abort() or close(): the writer fades out what is next and ends
+        self._held = False  # pause(): the writer plays silence and keeps the queue for resume()
         self._fade_tail: bytes | None = None  # None: cut; else fade this out, then play out
         self._error: str | None = None
         # Loop side only:
@@ -260,6 +261,14 @@ class SpeakerStream:
         if not self._stopped():
             # Let the device play out what it holds, or close() would cut the last word.
             await asyncio.sleep(self._output.buffer_seconds + PIPELINE_SECONDS)
+
+    def pause(self) -> None:
+        with self._lock:
+            self._held = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._held = False
 
     def abort(self) -> None:
         if self._aborted or self._closed:
@@ -321,6 +330,9 @@ class SpeakerStream:
             # A backstop: the writer itself gives up after STALL_SECONDS without room.
             await asyncio.wait_for(self._progress.wait(), STALL_SECONDS + 1.0)
         except TimeoutError:
+            with self._lock:
+                if self._held:
+                    return  # paused, not stuck: the caller looks again and waits on
             raise DeviceError(
                 f"The speaker {self._output.device_name!r} stopped taking sound. Check it, or "
                 "choose another one in Settings > Audio."
@@ -362,12 +374,13 @@ class SpeakerStream:
             with self._lock:
                 if self._stopping:
                     break
-                piece = self._take(block_bytes)
+                held = self._held
+                piece = None if held else self._take(block_bytes)
                 queued = self._queued_bytes
             if isinstance(piece, _End):
                 self._play_end(piece.tag)
             elif piece is None:
-                self._play_silence(silence)
+                self._play_silence(silence, held=held)
             else:
                 self._play_audio(*piece, queued_after=queued)
         self._fade_out()
@@ -399,10 +412,10 @@ class SpeakerStream:
             self._sounding = None
         self._finished_items(1)
 
-    def _play_silence(self, silence: bytes) -> None:
-        """The queue is dry: keep the device running (its latency stays put); a sentence that
-        was still sounding has underrun."""
-        if self._sounding is not None and not self._dry:
+    def _play_silence(self, silence: bytes, *, held: bool) -> None:
+        """The queue is dry, or paused: keep the device running (its latency stays put); a
+        sentence that was still sounding has underrun, unless it was paused."""
+        if self._sounding is not None and not self._dry and not held:
             self._emit(PlaybackEventKind.UNDERRUN, self._sounding, time.monotonic())
         self._dry = True
         self._write(silence)

@@ -29,6 +29,7 @@ class HeardQuestion:
     end: float  # clock() time its speech ended
     timeline: TurnTimeline | None = None  # of the turn answering it, once there is one
     text: str | None = None  # its transcript, once there is one
+    language: str | None = None  # the language it was said in, when the transcript says
     stored: UserRecord | None = None  # once shown: its line in the history, to restate
     continued: bool = False  # the user went on with it: its turn ends without a word
 
@@ -46,7 +47,12 @@ class HeardQuestion:
         """This question, to be answered after all (what seemed to go on with it was a cough);
         the turn that was answering it still ends without a word."""
         return HeardQuestion(
-            self.recording, self.onset, self.end, text=self.text, stored=self.stored
+            self.recording,
+            self.onset,
+            self.end,
+            text=self.text,
+            language=self.language,
+            stored=self.stored,
         )
 
     def going_on(self, recording: Recording, end: float) -> HeardQuestion:

@@ -127,6 +127,15 @@ class PlaybackStream(Protocol):
         """Wait until everything written has been handed to the sound card."""
         ...
 
+    def pause(self) -> None:
+        """Go silent after what the device already holds, keeping what is queued: a sentence
+        held, not cut (speech that may be the assistant's own echo is being checked)."""
+        ...
+
+    def resume(self) -> None:
+        """Play on from where pause() held it."""
+        ...
+
     def abort(self) -> None:
         """Barge-in: go silent within one audio block and drop whatever is still queued."""
         ...

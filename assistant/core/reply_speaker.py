@@ -4,7 +4,8 @@ plays, and plays them in order through one output stream, so sentences follow wi
 The speaker owns the splitting: `splitter()` cuts a reply into pieces its voice takes in one
 request, and nothing else splits the text again. Barge-in is plain cancellation of `speak`: the
 stream goes silent at once, pending syntheses are cancelled, and the timeline says which
-sentences the listener actually started to hear (`TurnTimeline.heard`).
+sentences the listener actually started to hear (`TurnTimeline.heard`). `pause()` and `resume()`
+hold the reply instead, while speech heard over it is checked (it may be its own echo).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class ReplySpeaker:
         self.synthesizer = synthesizer
         self.output = output
         self.lookahead = max(1, lookahead)
+        self._playing: PlaybackStream | None = None  # the stream of the reply being spoken
 
     def splitter(self) -> SentenceSplitter:
         """A splitter for one reply, cutting pieces the voice takes in one request."""
@@ -96,6 +98,7 @@ class ReplySpeaker:
         tasks.add(producer)
         try:
             stream = await self.output.open(self.synthesizer.sample_rate, on_playback)
+            self._playing = stream
             try:
                 await self._play(queue, slots, stream)
             except AssistantError:
@@ -107,6 +110,8 @@ class ReplySpeaker:
             else:
                 await stream.drain()
             finally:
+                if self._playing is stream:
+                    self._playing = None
                 await stream.close()
             if producer.done() and not producer.cancelled():
                 failure = producer.exception()
@@ -116,6 +121,19 @@ class ReplySpeaker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def pause(self) -> bool:
+        """Hold the reply being spoken (silent after what the device holds; the rest waits).
+        False when none is."""
+        if self._playing is None:
+            return False
+        self._playing.pause()
+        return True
+
+    def resume(self) -> None:
+        """Go on with the reply pause() held, where it stopped."""
+        if self._playing is not None:
+            self._playing.resume()
 
     async def _produce(
         self,

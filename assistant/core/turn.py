@@ -36,6 +36,7 @@ from assistant.core.events import (
 from assistant.core.heard_question import HeardQuestion
 from assistant.core.history import HistoryRecorder, HistoryStore, StoredMessage
 from assistant.core.live_words import LiveWords
+from assistant.core.own_words import is_its_own_words
 from assistant.core.protocols import (
     AudioInput,
     ChatModel,
@@ -96,6 +97,22 @@ class TurnOptions:
         )
 
 
+@dataclass
+class _HeldReply:
+    """A reply held silent by speech heard over it, until that speech's words are known: its
+    own echo, leaking past the canceller, lets it go on; the user's words cut it off."""
+
+    timeline: TurnTimeline
+    onset: float  # when the speech over it began
+    held_at: float  # when it was told to fall silent
+    question: HeardQuestion | None = None  # that speech, once it ended: being transcribed
+
+    def cut_off(self) -> None:
+        """The speech was the user's: a barge-in, silent since the reply was held."""
+        self.timeline.barge_in_onset = self.onset
+        self.timeline.silenced = self.held_at
+
+
 class TurnController:
     """Runs one turn at a time. Public methods return at once; the work runs in tasks it owns."""
 
@@ -143,6 +160,8 @@ class TurnController:
         self._question: HeardQuestion | None = None
         self._carried: HeardQuestion | None = None
         self._heard_so_far: LiveWords | None = None  # hands-free: the utterance being heard
+        self._held: _HeldReply | None = None  # hands-free: a reply held by speech over it
+        self._judging: asyncio.Task[None] | None = None  # whose words held it
         self._turns_started = 0
 
     @property
@@ -183,14 +202,25 @@ class TurnController:
         Talk button's barge-in does, and the state says Listening until `hear` or `hear_nothing`.
         If the answer to their last question has not been heard yet, they are going on with
         that question (see core/heard_question.py): it waits to be joined to what they say."""
-        question = self._question if self._busy() else None
-        going_on = question is not None and not question.answer_begun_before(onset)
-        if self._speaking_turn is not None and not going_on:
-            self._speaking_turn.barge_in_onset = onset
-        self._cancel_turn()
-        if question is not None and going_on:
-            question.continued = True
-            self._carried = question
+        held = self._held
+        if held is not None and held.question is not None:
+            # Speech again while what held the reply is transcribed: the reply is silent, so
+            # this is no echo but the user going on. Cut off; what they said is one question.
+            log.info("Speech again over the held reply: the user going on; cut off")
+            held.cut_off()
+            self._cancel_turn()
+            self._carried = held.question
+        else:
+            question = self._question if self._busy() else None
+            going_on = question is not None and not question.answer_begun_before(onset)
+            if self._speaking_turn is not None and not going_on and self._hold(onset):
+                return
+            if self._speaking_turn is not None and not going_on:
+                self._speaking_turn.barge_in_onset = onset
+            self._cancel_turn()
+            if question is not None and going_on:
+                question.continued = True
+                self._carried = question
         self._set_state(TurnState.LISTENING, HEARING)
         self._drop_heard_so_far()
         self._heard_so_far = self._live_words(self._turns_started + 1)
@@ -206,6 +236,10 @@ class TurnController:
         (its audio includes the moments before the onset): transcribed and answered."""
         carried, self._carried = self._carried, None
         live, self._heard_so_far = self._heard_so_far, None
+        if (held := self._held) is not None:
+            held.question = HeardQuestion(recording, onset, end)
+            self._judging = self._spawn(self._judge_held(held, held.question, live))
+            return
         if carried is not None:
             question = carried.going_on(recording, end)
             if live is not None:  # its words are half of the question: all of it is decoded
@@ -219,6 +253,9 @@ class TurnController:
         """Hands-free: what began as speech was not (a cough, a door): back to Ready, or back to
         answering the question it seemed to go on with."""
         self._drop_heard_so_far()
+        if self._held is not None:  # a cough over the reply: it goes on
+            self._go_on()
+            return
         carried, self._carried = self._carried, None
         if carried is not None and not self._busy():
             self._start_turn(self._heard_turn(carried.again()))
@@ -285,6 +322,61 @@ class TurnController:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+
+    # ---- a reply held by speech over it (core/own_words.py) --------------------------------
+
+    def _hold(self, onset: float) -> bool:
+        """Speech began over the reply being spoken: hold the reply (silent, nothing lost) until
+        the speech's words say whose it is. False if no reply is playing to be held."""
+        if self._held is not None or self._speaking_turn is None or not self.speaker.pause():
+            return False
+        self._held = _HeldReply(self._speaking_turn, onset, clock())
+        self._set_state(TurnState.LISTENING, HEARING)
+        self._drop_heard_so_far()
+        self._heard_so_far = self._live_words(self._turns_started + 1)
+        return True
+
+    async def _judge_held(
+        self, held: _HeldReply, question: HeardQuestion, live: LiveWords | None
+    ) -> None:
+        """The speech that held the reply, transcribed: the reply goes on if it was its own
+        words, else it is cut off (a barge-in from when it fell silent) and the user answered."""
+        transcript = None
+        try:
+            if live is not None:
+                transcript = await live.finish(question.recording)
+            if transcript is None:
+                transcript = await self.transcriber.transcribe(question.recording)
+        except Exception:  # the user's turn transcribes it again, and says what went wrong
+            log.warning("Speech over the reply could not be transcribed", exc_info=True)
+        written = " ".join(sentence.text for sentence in held.timeline.sentences)
+        if transcript is not None and is_its_own_words(transcript.text, written):
+            log.info(
+                "Heard over the reply, its own voice (%r): it goes on, silent for %.0f ms",
+                transcript.text,
+                (clock() - held.held_at) * 1000,
+            )
+            if live is not None:
+                live.withdraw()
+            self._go_on()
+            return
+        said = transcript.text if transcript is not None else None
+        log.info("Heard over the reply, the user's words: cut off")
+        log.debug("Their words over the reply: %r", said)
+        held.cut_off()
+        if transcript is not None:
+            question.text, question.language = transcript.text, transcript.language
+        self._judging = None  # done: starting the user's turn must not cancel this task
+        self._start_turn(self._heard_turn(question))
+
+    def _go_on(self) -> None:
+        """The reply held by speech over it goes on: that speech was not the user's."""
+        self._held = None
+        self.speaker.resume()
+        if self._busy():
+            self._set_state(TurnState.SPEAKING)
+        else:  # it ended meanwhile (its voice failed, say)
+            self._idle()
 
     # ---- the turns -------------------------------------------------------------------------
 
@@ -376,7 +468,7 @@ class TurnController:
         await self.wait_ready()
         transcript = None
         if question is not None and question.text is not None:
-            transcript = Transcript(question.text)  # asked again after a cough: known already
+            transcript = Transcript(question.text, question.language)  # known already
         elif live is not None:
             transcript = await live.finish(recording)
         if transcript is None:
@@ -384,7 +476,7 @@ class TurnController:
         if live is not None and not transcript.text:
             live.withdraw()  # the words shown while they spoke were nothing after all
         if question is not None:
-            question.text = transcript.text
+            question.text, question.language = transcript.text, transcript.language
         timeline.transcript_ready = clock()
         if not transcript.text:
             if unheard:
@@ -486,7 +578,8 @@ class TurnController:
                 reply.record.withdraw()
                 await feed.aclose()
                 raise
-            timeline.silenced = clock()
+            if timeline.silenced is None:  # else silent since it was held (see _judge_held)
+                timeline.silenced = clock()
             heard = timeline.heard()
             # A question left without any reply (it failed, or was cut off before the first
             # word) is not sent again: Conversation.messages() skips it, as after a resume.
@@ -510,7 +603,7 @@ class TurnController:
 
     async def _speak(self, pieces: AsyncIterator[Piece], timeline: TurnTimeline) -> None:
         def started(index: int) -> None:
-            if self.state is not TurnState.SPEAKING:
+            if self.state is not TurnState.SPEAKING and self._held is None:
                 self._set_state(TurnState.SPEAKING)
             self._emit(SentenceStarted(index, timeline.sentences[index].text, timeline.turn))
 
@@ -587,6 +680,10 @@ class TurnController:
     def _cancel_turn(self) -> bool:
         """Barge-in: cancel the running turn, if any. True if one was running."""
         self._carried = None
+        self._held = None
+        judging, self._judging = self._judging, None
+        if judging is not None:
+            judging.cancel()
         turn, self._turn = self._turn, None
         if turn is None or turn.done():
             return False

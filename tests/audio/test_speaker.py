@@ -203,6 +203,42 @@ async def test_abort_silences_the_speaker_within_one_block(
     assert kinds(events) == [(STARTED, 0)]  # tag 0 never finished; tag 1 never started
 
 
+async def test_pause_holds_the_reply_silent_and_resume_plays_all_of_it(
+    virtual_sound_card: VirtualSoundCard,
+) -> None:
+    # Held longer than the stall backstop (STALL_SECONDS + 1): paused is not stuck.
+    events: list[PlaybackEvent] = []
+    pcm = clip(FIRST)
+    recorder = virtual_sound_card.start_recording()
+    stream = await Speaker().open(RATE, events.append)
+    writing = asyncio.create_task(stream.write(pcm, 0))
+    await asyncio.sleep(0.5)
+    paused = time.monotonic()
+    stream.pause()
+    await asyncio.sleep(3.5)
+    resumed = time.monotonic()
+    stream.resume()
+    await asyncio.wait_for(writing, 3.0)
+    stream.end_tag(0)
+    await stream.drain()
+    await stream.close()
+    recorded = await settle(recorder)
+
+    held = recorded[recorder.index_at(paused + 0.15) : recorder.index_at(resumed)]
+    assert len(held) > 3 * RECORD_RATE and np.abs(held).max() < SILENT
+    loud = np.flatnonzero(np.abs(recorded) > SILENT)
+    silent_after = recorder.time_at(loud[loud < recorder.index_at(resumed)][-1]) - paused
+    print(f"\npause() to silence at the sink: {silent_after * 1000:.0f} ms")
+    # Nothing lost: the clip's two halves, either side of the pause, are all of it.
+    before = recorded[: recorder.index_at(paused + 0.15)]
+    after = recorded[recorder.index_at(resumed) :]
+    played = np.count_nonzero(np.abs(before) > SILENT) + np.count_nonzero(np.abs(after) > SILENT)
+    clip_samples = samples(pcm)
+    expected = np.count_nonzero(np.abs(clip_samples) > SILENT) * RECORD_RATE / RATE
+    assert played == pytest.approx(expected, rel=0.05)
+    assert kinds(events) == [(STARTED, 0), (FINISHED, 0)]  # held: no underrun
+
+
 async def test_abort_with_a_fade_ends_without_a_click(
     virtual_sound_card: VirtualSoundCard,
 ) -> None:

@@ -20,7 +20,7 @@ from assistant.core.hands_free import (
     Utterance,
     WakeWordHeard,
 )
-from assistant.core.protocols import Recording
+from assistant.core.protocols import Recording, Transcript
 from assistant.core.timeline import clock
 from tests.core.test_turn import Rig, rig_with
 from tests.support.memory import MemoryChat
@@ -66,6 +66,15 @@ async def hands_free(
     return listener
 
 
+async def speaking_hands_free() -> tuple[Rig, MemoryListener]:
+    """Hands-free, a reply being spoken (each sentence for about a second)."""
+    rig = await rig_with(MemoryChat(), time_scale=20.0)
+    listener = await hands_free(rig)
+    rig.controller.send_text("Tell me about the weather.")
+    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+    return rig, listener
+
+
 def finished(rig: Rig) -> list[TurnFinished]:
     return [e for e in rig.events if isinstance(e, TurnFinished)]
 
@@ -83,17 +92,76 @@ async def test_speaking_hands_free_is_a_turn() -> None:
     assert rig.controller.state is TurnState.READY
 
 
-async def test_talking_over_the_reply_cuts_it_off_and_is_answered() -> None:
-    rig = await rig_with(MemoryChat(), time_scale=20.0)
-    listener = await hands_free(rig)
-    rig.controller.send_text("Tell me about the weather.")
-    await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
+async def test_talking_over_the_reply_holds_it_and_the_users_words_cut_it_off() -> None:
+    rig, listener = await speaking_hands_free()
+    onset = clock()
+    listener.say(SpeechBegan(onset))
+    [stream] = rig.output.streams
+    assert stream.paused and rig.controller.state is TurnState.LISTENING  # silent at once
+    assert finished(rig) == []  # held, not cut: it may be its own echo
+    rig.transcriber.text = "Wait, what about tomorrow?"  # not the reply's words: the user's
+    listener.say(utterance())
+    await rig.until(lambda: len(finished(rig)) == 2)
+    cut, answered = finished(rig)
+    assert cut.interrupted and cut.timeline.barge_in_onset == onset
+    assert cut.timeline.silenced is not None and cut.timeline.silenced <= answered.timeline.finished
+    assert stream.aborted
+    assert answered.user_text == "Wait, what about tomorrow?" and not answered.interrupted
+
+
+async def test_its_own_voice_heard_over_the_reply_lets_it_go_on() -> None:
+    # The canceller leaked the reply's first words; Whisper read them back.
+    rig, listener = await speaking_hands_free()
+    listener.say(SpeechBegan(clock()))
+    rig.transcriber.text = "It is sunny today."
+    listener.say(utterance())
+    await rig.controller.wait()
+    [turn] = finished(rig)
+    assert not turn.interrupted and turn.timeline.barge_in_onset is None
+    assert turn.reply_text == "It is sunny today. The high is twenty degrees. Enjoy your walk!"
+    [stream] = rig.output.streams
+    assert stream.pauses == 1 and not stream.aborted
+    assert rig.controller.state is TurnState.READY
+    assert TurnState.SPEAKING in rig.states()[rig.states().index(TurnState.LISTENING) :]
+
+
+async def test_a_cough_over_the_reply_lets_it_go_on() -> None:
+    rig, listener = await speaking_hands_free()
+    listener.say(SpeechBegan(clock()))
+    listener.say(NotSpeech())
+    assert rig.controller.state is TurnState.SPEAKING
+    await rig.controller.wait()
+    [turn] = finished(rig)
+    assert not turn.interrupted
+
+
+async def test_speaking_on_while_the_first_words_are_judged_is_one_question() -> None:
+    # "And so, my fellow Americans," (held: transcribing) "ask not…": the reply is silent, so the
+    # second start is the user for sure; the two parts are transcribed as one question.
+    rig, listener = await speaking_hands_free()
+    gate = asyncio.Event()
+    heard: list[int] = []
+    text = rig.transcriber.text
+
+    async def slow_transcribe(recording: Recording) -> Transcript:
+        heard.append(len(recording.pcm))
+        if len(heard) == 1:
+            await gate.wait()  # still transcribing the first part when the user goes on
+        return Transcript(text, "en")
+
+    rig.transcriber.transcribe = slow_transcribe  # type: ignore[method-assign]
+    listener.say(SpeechBegan(clock()))
+    listener.say(utterance())
+    await rig.until(lambda: len(heard) == 1)
     listener.say(SpeechBegan(clock()))
     await rig.until(lambda: len(finished(rig)) == 1)
     assert finished(rig)[0].interrupted
     listener.say(utterance())
+    gate.set()
+    await rig.until(lambda: len(finished(rig)) == 2)
     await rig.controller.wait()
-    assert len(finished(rig)) == 2 and not finished(rig)[1].interrupted
+    assert heard[1] > 2 * 32_000  # both seconds of speech, and the pause between them
+    assert finished(rig)[1].user_text == text and not finished(rig)[1].interrupted
 
 
 async def test_a_cough_goes_back_to_ready_quietly() -> None:

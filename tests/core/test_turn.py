@@ -628,15 +628,16 @@ async def test_speech_while_the_assistant_speaks_cuts_it_off_and_becomes_the_nex
     rig.controller.send_text("Tell me about the weather.")
     await rig.until(lambda: rig.controller.state is TurnState.SPEAKING)
     onset = clock()
-    rig.controller.hear_start(onset)  # the user talks over the reply
-    await rig.until(lambda: len(finishes(rig)) == 1)
-    [cut] = finishes(rig)
-    assert cut.interrupted and cut.reply_text == "It is sunny today."
-    assert rig.output.streams[0].aborted
-    assert 0 <= cut.timeline.to_dict()["barge_in_ms"] < 500
+    rig.controller.hear_start(onset)  # the user talks over the reply: it is held, silent
+    assert rig.output.streams[0].paused
     assert rig.controller.state is TurnState.LISTENING
     rig.transcriber.text = "And tomorrow?"  # type: ignore[attr-defined]
-    rig.controller.hear(an_utterance(), onset, clock())
+    rig.controller.hear(an_utterance(), onset, clock())  # their words, not its own: cut off
+    await rig.until(lambda: len(finishes(rig)) >= 1)
+    cut = finishes(rig)[0]
+    assert cut.interrupted and cut.reply_text == "It is sunny today."
+    assert rig.output.streams[0].aborted
+    assert 0 <= cut.timeline.to_dict()["barge_in_ms"] < 500  # silent since it was held
     await rig.controller.wait()
     assert [f.user_text for f in finishes(rig)] == ["Tell me about the weather.", "And tomorrow?"]
     sent = rig.chat.received[-1]  # type: ignore[attr-defined]

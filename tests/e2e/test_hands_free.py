@@ -20,7 +20,14 @@ import pytest
 
 from assistant.app import Services, build_services
 from assistant.config import PiperTtsSettings, Secrets, Settings
-from assistant.core.events import Event, TurnFinished, TurnState, UserSaid, UserSpeaking
+from assistant.core.events import (
+    Event,
+    StateChanged,
+    TurnFinished,
+    TurnState,
+    UserSaid,
+    UserSpeaking,
+)
 from assistant.core.hands_free import ListeningMode
 from assistant.providers.tts.piper_local import PiperTts
 from tests.support.chat_server import ChatServer
@@ -75,6 +82,13 @@ async def hands_free(
         await services.aclose()
 
 
+def held(events: list[Event]) -> int:
+    """How often the reply being spoken was held by speech heard over it."""
+    states = [e.state for e in events if isinstance(e, StateChanged)]
+    pairs = zip(states, states[1:], strict=False)
+    return sum(a is TurnState.SPEAKING and b is TurnState.LISTENING for a, b in pairs)
+
+
 def finished(events: list[Event]) -> list[TurnFinished]:
     return [e for e in events if isinstance(e, TurnFinished)]
 
@@ -87,11 +101,6 @@ async def until(condition: Any, seconds: float) -> None:
     raise AssertionError(f"timed out after {seconds} s")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, issue 16: on this rig the 25 s reply still cut itself off in about 1 of 4 runs "
-    "(once in the last full run, 0 of 3 file runs before it); the listener's level log says why",
-)
 async def test_a_spoken_question_is_answered_and_the_long_reply_never_interrupts_itself(
     speakerphone: Speakerphone, loopback: Any, tls: Any
 ) -> None:
@@ -100,6 +109,10 @@ async def test_a_spoken_question_is_answered_and_the_long_reply_never_interrupts
         await until(lambda: finished(events), 90)  # heard, answered, said to its end
         [turn] = finished(events)
         assert word_error_rate(references()[QUESTION], turn.user_text) <= 0.25, turn.user_text
+        # Its voice may leak past the canceller in the reply's first second (about one run in
+        # four with the suite on both cores): then the reply is held until Whisper reads the
+        # words back as its own, and goes on. It is never cut off.
+        print(f"\nheld by its own voice {held(events)} times")
         assert not turn.interrupted, "the assistant cut itself off: it heard its own voice"
         assert turn.reply_text == LONG_REPLY
         assert services.controller.state is TurnState.READY
@@ -114,7 +127,13 @@ async def test_without_the_canceller_the_assistant_hears_itself(
     async with hands_free(speakerphone, loopback, tls, echo_cancellation=False) as (_, events):
         speakerphone.play_user(SPEECH / QUESTION)
         await until(lambda: finished(events), 90)
-        assert finished(events)[0].interrupted  # its own voice was taken for the user's
+        # Its own voice was taken for speech over the reply, again and again: each time the
+        # reply was held until Whisper read the words back as its own (or cut off, when it read
+        # something else). With the canceller, the long reply above is rarely held at all.
+        holds = held(events)
+        cut = finished(events)[0].interrupted
+        print(f"\nwithout the canceller: held {holds} times, cut off: {cut}")
+        assert holds >= 1
 
 
 async def test_speaking_over_the_reply_cuts_it_off_and_is_heard_word_for_word(

@@ -74,9 +74,15 @@ class MemoryStream:
         self.played: list[tuple[int, bytes]] = []
         self.aborted = False
         self.closed = False
+        self.pauses = 0
+        self._resumed = asyncio.Event()
+        self._resumed.set()
         self._started: set[int] = set()
 
     async def write(self, pcm: bytes, tag: int) -> None:
+        if self.aborted:
+            return
+        await self._resumed.wait()
         if self.aborted:
             return
         if tag not in self._started:
@@ -92,8 +98,20 @@ class MemoryStream:
     async def drain(self) -> None:
         return None
 
+    def pause(self) -> None:
+        self.pauses += 1
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
     def abort(self) -> None:
         self.aborted = True
+        self._resumed.set()  # a write held by pause() returns, and plays nothing
 
     async def close(self) -> None:
         self.closed = True
