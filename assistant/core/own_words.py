@@ -15,10 +15,13 @@ then it goes on if these words are its own, and is cut off if they are the user'
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from typing import Final
 
-# This share of what was heard must be the reply's words: a leak transcribes as the reply
-# (Whisper reads the assistant's clear voice well), a person's "wait, stop" or question does not.
+# This share of what was heard must be the reply's words, in the reply's order: a leak
+# transcribes as the reply (Whisper reads the assistant's clear voice well), a person's "wait,
+# stop" or question does not. Compared with the sentences sounding then, not the whole reply: a
+# long reply has most common words somewhere ("is it dry on Sunday" is all in a week's plan).
 OWN_WORDS_SHARE: Final = 0.6
 
 # Words of scripts written with spaces, and single characters of those without (Chinese,
@@ -31,14 +34,17 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def is_its_own_words(heard: str, reply: str) -> bool:
-    """Whether `heard` (transcribed from the microphone while `reply` was being said) is the
-    reply coming back: nothing readable, or mostly the reply's own words."""
+def is_its_own_words(heard: str, sounding: str) -> bool:
+    """Whether `heard` (transcribed from the microphone while `sounding` was being said) is
+    that coming back: nothing readable, or mostly its words, in its order."""
     said = words(heard)
     if not said:
         return True
-    own = set(words(reply))
-    return sum(word in own for word in said) >= OWN_WORDS_SHARE * len(said)
+    matcher = SequenceMatcher(None, said, words(sounding), autojunk=False)
+    # Runs of two words or more: a lone "is" or "the" in common is chance, not an echo.
+    shortest = min(2, len(said))
+    runs = (block.size for block in matcher.get_matching_blocks() if block.size >= shortest)
+    return sum(runs) >= OWN_WORDS_SHARE * len(said)
 
 
 __all__ = ["OWN_WORDS_SHARE", "is_its_own_words", "words"]

@@ -107,6 +107,14 @@ class _HeldReply:
     held_at: float  # when it was told to fall silent
     question: HeardQuestion | None = None  # that speech, once it ended: being transcribed
 
+    def sounding(self) -> str:
+        """What the reply was saying when it was held: the sentence sounding, the one before
+        (its echo comes back a little later) and the next (its start may not be reported yet)."""
+        sentences = self.timeline.sentences
+        begun = [s.index for s in sentences if s.first_sample is not None]
+        last = begun[-1] if begun else 0
+        return " ".join(s.text for s in sentences[max(0, last - 1) : last + 2])
+
     def cut_off(self) -> None:
         """The speech was the user's: a barge-in, silent since the reply was held."""
         self.timeline.barge_in_onset = self.onset
@@ -349,8 +357,7 @@ class TurnController:
                 transcript = await self.transcriber.transcribe(question.recording)
         except Exception:  # the user's turn transcribes it again, and says what went wrong
             log.warning("Speech over the reply could not be transcribed", exc_info=True)
-        written = " ".join(sentence.text for sentence in held.timeline.sentences)
-        if transcript is not None and is_its_own_words(transcript.text, written):
+        if transcript is not None and is_its_own_words(transcript.text, held.sounding()):
             log.info(
                 "Heard over the reply, its own voice (%r): it goes on, silent for %.0f ms",
                 transcript.text,
